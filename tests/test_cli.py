@@ -1,0 +1,153 @@
+"""The command line: output, streams and exit codes, run through Typer's CliRunner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from focal_search.cli import app
+
+from .conftest import WriteCorpus, focal_page
+
+
+@pytest.fixture(autouse=True)
+def plain_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Colour and location env vars cleared, a fixed width: output is deterministic."""
+    for var in ("NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS", "FOCAL_SEARCH_CORPUS",
+                "FOCAL_SEARCH_INDEX", "FOCAL_SEARCH_DEBUG"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("COLUMNS", "100")
+
+
+def run(*args: str | Path) -> object:
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture
+def locations(small_archive: Path, tmp_path: Path) -> tuple[str, str, str, str]:
+    return ("--corpus", str(small_archive), "--index", str(tmp_path / "ix"))
+
+
+def test_query_builds_index_once_with_notice(locations) -> None:
+    first = run("query", "Mérida Initiative", *locations)
+    assert first.exit_code == 0, first.output
+    assert first.stderr.startswith("focal-search: no index yet: building it from")
+    assert len(first.stderr.splitlines()) == 1
+    second = run("query", "Mérida Initiative", *locations)
+    assert second.exit_code == 0 and second.stderr == ""
+    assert second.stdout.split("\n")[:-2] == first.stdout.split("\n")[:-2]
+
+
+def test_query_output_is_plain_blocks_when_not_a_terminal(locations) -> None:
+    result = run("query", "Mérida Initiative", *locations)
+    lines = result.stdout.splitlines()
+    score = lines[1].rsplit(" ", 1)[1]
+    assert float(score) > 0
+    assert lines[:5] == [
+        "1. Drug cartels and the state",
+        f"    John Smith · 2009-03 · score {score}",
+        "    http://www.focal.ca/en/publications/focalpoint/400-march-2009-merida",
+        "    Mexico negotiated with the U.S. government the launch of the Mérida Initiative. "
+        "The Summit of the Americas discussed security, and NORAD was not on the agenda.",
+        "",
+    ]
+    assert lines[-1].startswith("Showing 1 of 1 article · ")
+    assert "\x1b[" not in result.stdout
+
+
+def test_footer_counts_shown_of_total(locations) -> None:
+    result = run("query", "NORAD OR Quebec", "--limit", "2", *locations)
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[-1].startswith("Showing 1–2 of 3 articles · ")
+    assert [l for l in result.stdout.splitlines() if l[:1].isdigit()][1].startswith("2. ")
+
+
+def test_nothing_found_exits_1(locations) -> None:
+    result = run("query", "Disqus", *locations)
+    assert result.exit_code == 1
+    assert result.stdout.startswith("No articles match 'Disqus'")
+
+
+def test_bad_query_exits_2_with_one_line(locations) -> None:
+    run("reindex", *locations)
+    result = run("query", "year:abc", *locations)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[0] == (
+        "focal-search: error: invalid query 'year:abc': 'abc' is not a valid number")
+
+
+def test_empty_query_exits_2(locations) -> None:
+    result = run("query", "  ", *locations)
+    assert result.exit_code == 2 and "the query is empty" in result.stderr
+
+
+def test_missing_corpus_and_index_exits_2_with_hint(tmp_path: Path) -> None:
+    result = run("query", "x", "--corpus", tmp_path / "none", "--index", tmp_path / "ix")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"focal-search: error: no index at {tmp_path / 'ix'}, and no corpus at "
+        f"{tmp_path / 'none'} to build one from",
+        "focal-search: hint: pass --corpus DIR (or set FOCAL_SEARCH_CORPUS) or --index DIR",
+    ]
+    assert "Traceback" not in result.output
+
+
+def test_reindex_missing_corpus_exits_2(tmp_path: Path) -> None:
+    result = run("reindex", "--corpus", tmp_path / "none", "--index", tmp_path / "ix")
+    assert result.exit_code == 2
+    assert "corpus folder" in result.stderr and "does not exist" in result.stderr
+
+
+def test_env_vars_locate_corpus_and_index(small_archive: Path, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FOCAL_SEARCH_CORPUS", str(small_archive))
+    monkeypatch.setenv("FOCAL_SEARCH_INDEX", str(tmp_path / "env-ix"))
+    assert run("query", "NORAD").exit_code == 0
+    assert (tmp_path / "env-ix" / "CURRENT").exists()
+    # A flag still wins over the env var.
+    other = run("query", "NORAD", "--index", tmp_path / "flag-ix")
+    assert other.exit_code == 0 and (tmp_path / "flag-ix" / "CURRENT").exists()
+
+
+def test_reindex_summary_and_skips(write_corpus: WriteCorpus, tmp_path: Path) -> None:
+    corpus = write_corpus({"a.txt": focal_page("Alpha", "Ann Lee", ["Alpha text."]),
+                           "bad.txt": b"\x00\x01 not text"})
+    loc = ("--corpus", corpus, "--index", tmp_path / "ix")
+    result = run("reindex", *loc)
+    assert result.exit_code == 0
+    assert result.stdout.startswith("Rebuilt index: 1 article · 1 added, 0 updated, 0 removed, "
+                                    "0 unchanged, 1 skipped · ")
+    assert result.stderr == (f"focal-search: skipped {str(corpus / 'bad.txt')!r}: "
+                             "binary file (contains NUL bytes)\n")
+    (corpus / "b.txt").write_text(focal_page("Beta", "Bo Ray", ["Beta."]), encoding="utf-8")
+    again = run("reindex", *loc)
+    assert again.stdout.startswith("Updated index: 2 articles · 1 added, 0 updated, 0 removed, "
+                                   "1 unchanged, 1 skipped")
+
+
+def test_archive_text_is_never_markup_or_escape_codes(write_corpus: WriteCorpus,
+                                                       tmp_path: Path) -> None:
+    corpus = write_corpus({"evil.txt": focal_page(
+        "[bold red]Pwned[/bold red] title",
+        "Eve Mallory",
+        ["NORAD \x1b[2J\x1b]8;;http://evil\x07link\x1b]8;;\x07 [link=http://x]click[/link] text."],
+    )})
+    result = run("query", "NORAD", "--corpus", corpus, "--index", tmp_path / "ix")
+    assert result.exit_code == 0
+    assert "[bold red]Pwned[/bold red] title" in result.stdout
+    assert "[link=http://x]click[/link]" in result.stdout
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+
+
+def test_help_and_version() -> None:
+    assert run("--version").stdout.startswith("focal-search ")
+    for command in ("query", "reindex"):
+        result = run(command, "--help")
+        assert result.exit_code == 0 and "Examples:" in result.stdout
+
+
+def test_unknown_option_is_a_usage_error() -> None:
+    assert run("query", "x", "--bogus").exit_code == 2

@@ -1,0 +1,165 @@
+"""Index sync: full build, incremental add/change/delete/no-op, bad files, versions."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from focal_search.errors import CorpusMissing, IndexIncompatible, IndexLocked, IndexMissing
+from focal_search.index import META, _write_lock, open_index, sync_index
+
+from .conftest import WriteCorpus, focal_page
+
+
+def ids(index_dir: Path) -> set[str]:
+    with open_index(index_dir) as ix, ix.whoosh.searcher() as s:
+        return {f["id"] for f in s.all_stored_fields()}
+
+
+@pytest.fixture
+def corpus(write_corpus: WriteCorpus) -> Path:
+    return write_corpus({
+        "a.txt": focal_page("Alpha", "Ann Lee", ["Alpha text about trade."]),
+        "sub/b.txt": focal_page("Beta", "Bob Ray", ["Beta text about borders."]),
+    })
+
+
+def test_first_sync_builds_everything(corpus: Path, tmp_path: Path) -> None:
+    report = sync_index(corpus, tmp_path / "ix")
+    assert (report.full, report.added, report.articles) == (True, 2, 2)
+    assert ids(tmp_path / "ix") == {"a.txt", "sub/b.txt"}
+
+
+def test_noop_sync_reads_nothing(corpus: Path, tmp_path: Path, monkeypatch) -> None:
+    sync_index(corpus, tmp_path / "ix")
+    import focal_search.index as index_module
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("an unchanged file was read")
+
+    monkeypatch.setattr(index_module, "read_bytes", no_reading)
+    report = sync_index(corpus, tmp_path / "ix")
+    assert (report.full, report.unchanged, report.changed) == (False, 2, False)
+
+
+def test_add_change_delete(corpus: Path, tmp_path: Path) -> None:
+    ix = tmp_path / "ix"
+    sync_index(corpus, ix)
+    (corpus / "c.txt").write_text(focal_page("Gamma", "Cy Young", ["Gamma text."]), encoding="utf-8")
+    (corpus / "a.txt").write_text(focal_page("Alpha two", "Ann Lee", ["Changed text."]),
+                                  encoding="utf-8")
+    (corpus / "sub" / "b.txt").unlink()
+    report = sync_index(corpus, ix)
+    assert (report.added, report.updated, report.removed, report.unchanged) == (1, 1, 1, 0)
+    assert ids(ix) == {"a.txt", "c.txt"}
+    with open_index(ix) as opened, opened.whoosh.searcher() as s:
+        assert s.document(id="a.txt")["title"] == "Alpha two"
+
+
+def test_touched_file_with_same_bytes_counts_unchanged(corpus: Path, tmp_path: Path) -> None:
+    sync_index(corpus, tmp_path / "ix")
+    st = (corpus / "a.txt").stat()
+    os.utime(corpus / "a.txt", ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
+    report = sync_index(corpus, tmp_path / "ix")
+    assert (report.updated, report.unchanged) == (0, 2)
+    assert sync_index(corpus, tmp_path / "ix").unchanged == 2  # stamp refreshed: no re-read
+
+
+def test_bad_file_is_skipped_and_reported(corpus: Path, tmp_path: Path) -> None:
+    (corpus / "bad.txt").write_bytes(b"\x00\xff binary")
+    (corpus / "empty.txt").write_bytes(b"")
+    skipped: list[tuple[str, str]] = []
+    report = sync_index(corpus, tmp_path / "ix", on_skip=lambda p, r: skipped.append((p, r)))
+    assert report.added == 2
+    assert sorted(Path(p).name for p, _ in report.skipped) == ["bad.txt", "empty.txt"]
+    assert skipped == report.skipped
+
+
+def test_file_that_turns_bad_is_removed(corpus: Path, tmp_path: Path) -> None:
+    sync_index(corpus, tmp_path / "ix")
+    (corpus / "a.txt").write_bytes(b"")
+    report = sync_index(corpus, tmp_path / "ix")
+    assert (report.removed, len(report.skipped)) == (1, 1)
+    assert ids(tmp_path / "ix") == {"sub/b.txt"}
+
+
+def test_unreadable_file_is_skipped(corpus: Path, tmp_path: Path, monkeypatch) -> None:
+    import builtins
+
+    real_open = builtins.open
+
+    def guarded_open(file, *args, **kwargs):  # root ignores chmod, so deny it here
+        if str(file).endswith("a.txt"):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", guarded_open)
+    report = sync_index(corpus, tmp_path / "ix")
+    assert report.added == 1 and "cannot read" in report.skipped[0][1]
+
+
+def test_other_files_and_hidden_folders_are_ignored(corpus: Path, tmp_path: Path) -> None:
+    (corpus / "image.png").write_bytes(b"\x89PNG")
+    (corpus / ".git").mkdir()
+    (corpus / ".git" / "x.txt").write_text(focal_page("Hidden", "A B", ["x"]), encoding="utf-8")
+    report = sync_index(corpus, tmp_path / "ix")
+    assert report.added == 2 and not report.skipped
+
+
+def test_full_rebuild_swaps_generation_and_keeps_one(corpus: Path, tmp_path: Path) -> None:
+    ix = tmp_path / "ix"
+    sync_index(corpus, ix)
+    before = (ix / "CURRENT").read_text()
+    report = sync_index(corpus, ix, full=True)
+    assert report.full and report.added == 2
+    assert (ix / "CURRENT").read_text() != before
+    assert len([p for p in ix.iterdir() if p.name.startswith("gen-")]) == 1
+
+
+def test_failed_rebuild_leaves_old_index(corpus: Path, tmp_path: Path, monkeypatch) -> None:
+    ix = tmp_path / "ix"
+    sync_index(corpus, ix)
+    import focal_search.index as index_module
+
+    def explode(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(index_module, "_document", explode)
+    with pytest.raises(OSError):
+        sync_index(corpus, ix, full=True)
+    assert ids(ix) == {"a.txt", "sub/b.txt"}
+    assert len([p for p in ix.iterdir() if p.name.startswith("gen-")]) == 1
+
+
+def test_missing_corpus_and_index(tmp_path: Path) -> None:
+    with pytest.raises(CorpusMissing):
+        sync_index(tmp_path / "nope", tmp_path / "ix")
+    with pytest.raises(IndexMissing):
+        open_index(tmp_path / "ix")
+
+
+def test_incompatible_version_is_reported_then_rebuilt(corpus: Path, tmp_path: Path) -> None:
+    ix = tmp_path / "ix"
+    sync_index(corpus, ix)
+    meta_path = ix / (ix / "CURRENT").read_text().strip() / META
+    meta = json.loads(meta_path.read_text())
+    meta_path.write_text(json.dumps({**meta, "schema_version": 0}))
+    with pytest.raises(IndexIncompatible, match="has format 0") as caught:
+        open_index(ix)
+    assert "reindex --full" in (caught.value.hint or "")
+    notices: list[str] = []
+    report = sync_index(corpus, ix, on_notice=notices.append)
+    assert report.full and notices
+    assert ids(ix) == {"a.txt", "sub/b.txt"}
+
+
+def test_second_writer_waits_then_gives_up(corpus: Path, tmp_path: Path) -> None:
+    ix = tmp_path / "ix"
+    ix.mkdir()
+    with _write_lock(ix, wait=0):
+        with pytest.raises(IndexLocked, match=f"pid {os.getpid()}"):
+            sync_index(corpus, ix, lock_wait=0.2)
+    assert sync_index(corpus, ix).added == 2  # released: the next writer proceeds
