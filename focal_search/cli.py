@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -29,7 +28,7 @@ DEBUG_ENV = "FOCAL_SEARCH_DEBUG"
 class FocalGroup(TyperGroup):
     """Turns library errors, Ctrl-C and closed pipes into messages and exit codes."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except FocalSearchError as err:
