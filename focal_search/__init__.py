@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from .errors import FocalSearchError
     from .highlight import Snippet
     from .index import FocalIndex, SyncReport, open_index, sync_index
-    from .search import Hit, SearchResults, Searcher
+    from .search import Hit, Searcher, SearchResults
 
 
 def __getattr__(name: str) -> Any:

@@ -28,7 +28,7 @@ from whoosh.support.charset import accent_map
 WORD_PATTERN = r"\w+(?:\.\w+)*(?:['’]s\b)?"
 
 
-class PossessiveFilter(Filter):
+class PossessiveFilter(Filter):  # type: ignore[misc]  # whoosh is untyped here
     """Drop a trailing 's / ’s (the tokenizer keeps it attached to its word)."""
 
     def __eq__(self, other: object) -> bool:

@@ -8,7 +8,10 @@ errors go to stderr. Errors become one line (plus a hint) in ``FocalGroup``.
 from __future__ import annotations
 
 import os
+import shlex
 import sys
+from collections.abc import Iterable, Iterator
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -20,6 +23,8 @@ from .errors import CorpusMissing, FocalSearchError, IndexMissing
 
 if TYPE_CHECKING:
     from .index import FocalIndex, SyncReport
+    from .render import ResultsRenderer
+    from .search import SearchResults
 
 EXIT_FOUND, EXIT_NOTHING, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEBUG_ENV = "FOCAL_SEARCH_DEBUG"
@@ -87,7 +92,9 @@ def _version(value: bool) -> None:
 def _root(
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
     ] = False,
 ) -> None:
     """Full-text search for the FOCAL web archive (and archives like it).
@@ -99,43 +106,191 @@ def _root(
     """
 
 
-@app.command()
+class Color(str, Enum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+class Sort(str, Enum):
+    relevance = "relevance"
+    date = "date"
+    newest = "-date"
+
+
+# Output options, defined once and shared by every command that prints results.
+JsonOption = Annotated[bool, typer.Option("--json", help="JSON Lines output (see README).")]
+ColorOption = Annotated[
+    Color,
+    typer.Option(
+        "--color",
+        help="Colour: auto (terminal only; honours NO_COLOR, "
+        "FORCE_COLOR, TERM=dumb), always, never.",
+    ),
+]
+
+QUERY_HELP = """Search the archive and print the best matches with highlighted passages.
+
+All words must match (use --any for OR); stems, case and accents do not matter.
+
+\b
+Query language:
+  smart border              both words, in any form (borders, Smart)
+  NORAD OR NAFTA            either word
+  NAFTA NOT Mexico          exclude (also: NAFTA -Mexico)
+  (Cuba OR Haiti) aid       grouping
+  "smart border"            exact phrase (every word counts: "Summit of the Americas")
+  "border security"~5       words within 5 positions of each other
+  migra*                    prefix
+  bordr~  smuglers~2        fuzzy: 1 (default) or 2 edits away
+  title:NORAD  author:Benítez  body:…  bio:…   one field only
+  lang:fr  year:2009  year:[2005 TO 2009]  date:>=2010-06  url:"http://…"
+
+\b
+Examples:
+  focal-search query "Mérida Initiative"
+  focal-search query '"smart border"' --since 2005 --sort -date
+  focal-search query --json NORAD | jq .data.title
+  focal-search query -l -0 border | xargs -0 -n1 echo
+  printf 'NORAD\\nsmart border\\n' | focal-search query - --tsv
+
+Exit status: 0 if something matched, 1 if nothing did, 2 on error."""
+
+
+@app.command(help=QUERY_HELP)
 def query(
-    text: Annotated[str, typer.Argument(metavar="QUERY", help="What to search for.", show_default=False)],
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show at most N hits.")] = 10,
+    text: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="QUERY",
+            help="What to search for; - reads one query per line from stdin.",
+            show_default=False,
+        ),
+    ] = None,
+    queries_from: Annotated[
+        Path | None,
+        typer.Option(
+            "--queries-from",
+            metavar="FILE",
+            help="Run one query per line of FILE.",
+            show_default=False,
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            "-n",
+            min=1,
+            help="Show at most N hits [default: 10; all with -l].",
+            show_default=False,
+        ),
+    ] = None,
+    offset: Annotated[int, typer.Option("--offset", min=0, help="Skip the first N hits.")] = 0,
+    all_hits: Annotated[bool, typer.Option("--all", help="Show every hit.")] = False,
+    json_out: JsonOption = False,
+    tsv: Annotated[
+        bool, typer.Option("--tsv", help="Tab-separated output, one hit per line.")
+    ] = False,
+    no_header: Annotated[
+        bool, typer.Option("--no-header", help="No header row with --tsv.")
+    ] = False,
+    files: Annotated[
+        bool, typer.Option("--files-with-matches", "-l", help="Print only locations (URL or path).")
+    ] = False,
+    null: Annotated[
+        bool, typer.Option("--null", "-0", help="End each -l location with NUL.")
+    ] = False,
+    count: Annotated[
+        bool, typer.Option("--count", "-c", help="Print only the number of matches.")
+    ] = False,
+    color: ColorOption = Color.auto,
+    author: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--author", help="Only articles by this author (repeatable).", show_default=False
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since", metavar="YYYY[-MM]", help="Only articles from then on.", show_default=False
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until",
+            metavar="YYYY[-MM]",
+            help="Only articles up to then (inclusive).",
+            show_default=False,
+        ),
+    ] = None,
+    lang: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--lang", help="Only articles in this language (repeatable).", show_default=False
+        ),
+    ] = None,
+    sort: Annotated[
+        Sort,
+        typer.Option("--sort", help="Order: relevance, date (oldest first), -date (newest first)."),
+    ] = Sort.relevance,
+    any_words: Annotated[
+        bool, typer.Option("--any", help="Match any word (OR) instead of all.")
+    ] = False,
     corpus: CorpusOption = None,
     index: IndexOption = None,
 ) -> None:
-    """Search the archive and print the best matches with highlighted passages.
+    from .search import Filters, Searcher
 
-    Words must all match (AND); stems, case and accents do not matter.
+    fmt = _pick_format(json=json_out, tsv=tsv, files=files, count=count)
+    if null and fmt != "files":
+        raise typer.BadParameter("-0/--null only goes with -l/--files-with-matches")
+    if no_header and fmt != "tsv":
+        raise typer.BadParameter("--no-header only goes with --tsv")
+    if all_hits and limit is not None:
+        raise typer.BadParameter("--all and --limit cannot be used together")
+    if (text is None) == (queries_from is None) and text != "-":
+        raise typer.BadParameter(
+            "give a QUERY (or - for stdin), or --queries-from FILE"
+            if text is None
+            else "give either a QUERY or --queries-from FILE, not both"
+        )
+    batch = text == "-" or queries_from is not None
+    shown_limit = None if all_hits or (limit is None and fmt == "files") else (limit or 10)
+    filters = Filters(
+        authors=tuple(author or ()), since=since, until=until, langs=tuple(lang or ())
+    )
+    renderer = _results_renderer(
+        fmt, color=color, batch=batch, limit=shown_limit, header=not no_header, null=null
+    )
 
-    \b
-    Query language:
-      smart border            both words (any form: borders, Smart)
-      NORAD OR NAFTA          either word
-      NAFTA NOT Mexico        exclude a word (also: NAFTA -Mexico)
-      (Cuba OR Haiti) aid     group with parentheses
-      "smart border"          exact phrase (stop words kept: "Summit of the Americas")
-      migra*                  prefix
-      title:NORAD             only in a field: title, author, body, bio
-
-    \b
-    Examples:
-      focal-search query "Mérida Initiative"
-      focal-search query '"smart border"' --limit 5
-      focal-search query 'author:Benítez security'
-
-    Exit status: 0 if something matched, 1 if nothing did, 2 on error.
-    """
-    from .render.human import make_console, render_results
-    from .search import Searcher
-
-    locations = config.resolve(corpus, index)
-    with _open_or_build(locations) as ix, Searcher(ix) as searcher:
-        results = searcher.search(text, limit=limit)
-        render_results(results, make_console())
-    raise typer.Exit(EXIT_FOUND if results.total else EXIT_NOTHING)
+    found = failed = False
+    with _open_or_build(config.resolve(corpus, index)) as ix, Searcher(ix) as searcher:
+        for q in _queries(text, queries_from):
+            try:
+                results = searcher.search(
+                    q,
+                    limit=shown_limit,
+                    offset=offset,
+                    filters=filters,
+                    sort=sort.value,
+                    any_words=any_words,
+                )
+                renderer.results(results)
+            except FocalSearchError as err:
+                if not batch:
+                    raise
+                failed = True
+                renderer.error(q, err)
+                if fmt != "json":
+                    _stderr_line(f"error in query {q!r}: {err.message}")
+                continue
+            found = found or results.total > 0
+            if fmt != "json":
+                _notices(results)
+    raise typer.Exit(EXIT_ERROR if failed else EXIT_FOUND if found else EXIT_NOTHING)
 
 
 @app.command()
@@ -176,6 +331,78 @@ def reindex(
     typer.echo(_summary(report))
 
 
+@app.command()
+def show(
+    ref: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID", help="An id, path or URL printed by `query`.", show_default=False
+        ),
+    ],
+    json_out: JsonOption = False,
+    color: ColorOption = Color.auto,
+    corpus: CorpusOption = None,
+    index: IndexOption = None,
+) -> None:
+    """Print one whole article: its metadata, then the body and the author note.
+
+    \b
+    Examples:
+      focal-search show mexico-canada-security-framework.txt
+      focal-search show http://www.focal.ca/en/publications/focalpoint/433-april-2011-diego-ayo
+      focal-search show corpus/mexico-canada-security-framework.txt --json
+
+    Exit status: 0 if the article exists, 1 if not, 2 on error.
+    """
+    from .errors import ArticleNotFound
+    from .index import open_index
+    from .search import Searcher
+
+    locations = config.resolve(corpus, index)
+    with open_index(locations.index) as ix, Searcher(ix) as searcher:
+        try:
+            article = searcher.article(ref, corpus=locations.corpus)
+        except ArticleNotFound as err:
+            _stderr_line(err.message)
+            raise typer.Exit(EXIT_NOTHING) from None
+    if json_out:
+        from .render import jsonl
+
+        jsonl.article(article)
+    else:
+        from .render.human import make_console, render_article
+
+        render_article(article, make_console(sys.stdout, color.value), wrap=sys.stdout.isatty())
+
+
+@app.command()
+def stats(
+    json_out: JsonOption = False,
+    color: ColorOption = Color.auto,
+    corpus: CorpusOption = None,
+    index: IndexOption = None,
+) -> None:
+    """Describe the index: articles by year and language, authors, size, last reindex.
+
+    \b
+    Examples:
+      focal-search stats
+      focal-search stats --json | jq .data.by_year
+    """
+    from .index import open_index
+
+    with open_index(config.resolve(corpus, index).index) as ix:
+        summary = ix.stats()
+    if json_out:
+        from .render import jsonl
+
+        jsonl.stats(summary)
+    else:
+        from .render.human import make_console, render_stats
+
+        render_stats(summary, make_console(sys.stdout, color.value), wrap=sys.stdout.isatty())
+
+
 def _open_or_build(locations: config.Locations) -> FocalIndex:
     """Open the index; on a fresh checkout, build it first (with a notice)."""
     from .index import open_index, sync_index
@@ -185,12 +412,86 @@ def _open_or_build(locations: config.Locations) -> FocalIndex:
     except IndexMissing as missing:
         if not locations.corpus.is_dir():
             raise CorpusMissing(
-                f"no index at {locations.index}, and no corpus at {locations.corpus} to build one from",
+                f"no index at {locations.index}, "
+                f"and no corpus at {locations.corpus} to build one from",
                 hint="pass --corpus DIR (or set FOCAL_SEARCH_CORPUS) or --index DIR",
             ) from missing
     _stderr_line(f"no index yet: building it from {locations.corpus} (once) …")
     sync_index(locations.corpus, locations.index, on_skip=_warn_skip, on_notice=_stderr_line)
     return open_index(locations.index)
+
+
+def _pick_format(*, json: bool, tsv: bool, files: bool, count: bool) -> str:
+    """The one output format asked for; two at once is a usage error."""
+    chosen = [
+        name
+        for name, on in (("json", json), ("tsv", tsv), ("files", files), ("count", count))
+        if on
+    ]
+    if len(chosen) > 1:
+        flags = {"json": "--json", "tsv": "--tsv", "files": "-l", "count": "-c"}
+        raise typer.BadParameter(
+            f"{flags[chosen[0]]} and {flags[chosen[1]]} cannot be used together"
+        )
+    return chosen[0] if chosen else "human"
+
+
+def _results_renderer(
+    fmt: str, *, color: Color, batch: bool, limit: int | None, header: bool, null: bool
+) -> ResultsRenderer:
+    if fmt == "json":
+        from .render.jsonl import JsonRenderer
+
+        return JsonRenderer(limit)
+    if fmt == "tsv":
+        from .render.tsv import TsvRenderer
+
+        return TsvRenderer(header=header, batch=batch)
+    if fmt in ("files", "count"):
+        from .render.lists import CountRenderer, FilesRenderer
+
+        return CountRenderer(batch=batch) if fmt == "count" else FilesRenderer(null=null)
+    from .render.human import HumanRenderer, make_console
+
+    return HumanRenderer(
+        make_console(sys.stdout, color.value), wrap=sys.stdout.isatty(), batch=batch
+    )
+
+
+def _queries(text: str | None, queries_from: Path | None) -> Iterator[str]:
+    """The query, or each non-blank line of stdin / the file, read as it arrives."""
+    if text is not None and text != "-":
+        yield text
+        return
+    if queries_from is None:
+        lines: Iterable[str] = sys.stdin
+        yield from (line.strip() for line in lines if line.strip())
+        return
+    try:
+        with open(queries_from, encoding="utf-8") as fh:
+            yield from (line.strip() for line in fh if line.strip())
+    except (OSError, UnicodeDecodeError) as err:
+        raise FocalSearchError(
+            f"cannot read queries from {queries_from}: {getattr(err, 'strerror', None) or err}"
+        ) from None
+
+
+def _notices(results: SearchResults) -> None:
+    """Suggestions and warnings for people, on stderr (JSON puts them in the summary)."""
+    for warning in results.warnings:
+        _stderr_line(f"warning: {warning}")
+    if results.did_you_mean:
+        n = results.did_you_mean_total
+        _stderr_line(
+            f"did you mean {results.did_you_mean!r}? ({n} article{'s' if n != 1 else ''}: "
+            f"focal-search query {shlex.quote(results.did_you_mean)})"
+        )
+    if results.any_total:
+        n = results.any_total
+        _stderr_line(
+            f"no article has all of these words; {n} ha{'ve' if n != 1 else 's'} some "
+            f"of them: focal-search query --any {shlex.quote(results.query)}"
+        )
 
 
 def _summary(report: SyncReport) -> str:
@@ -223,8 +524,12 @@ class _progress:
 
         # auto_refresh=False: no refresh thread (it makes multi-process writers warn).
         self._bar = Progress(
-            "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-            TimeRemainingColumn(), transient=True, auto_refresh=False,
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            transient=True,
+            auto_refresh=False,
             console=__import__("rich.console").console.Console(stderr=True),
         )
         self._bar.start()
@@ -244,5 +549,21 @@ class _progress:
 
 def main() -> NoReturn:
     """Console-script entry point."""
-    app(prog_name="focal-search")
+    try:
+        app(prog_name="focal-search")
+    except SystemExit:
+        # Output still buffered when the reader has gone (`| head`) must not turn
+        # into a BrokenPipeError traceback at interpreter exit.
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise
+    except Exception as err:  # noqa: BLE001 - typer has handled its own exits by now
+        # A bug, not bad input: one line rather than a traceback, unless debugging.
+        if os.environ.get(DEBUG_ENV):
+            raise
+        _stderr_line(f"internal error: {type(err).__name__}: {err}")
+        _stderr_line(f"hint: run again with {DEBUG_ENV}=1 for the traceback, and report it")
+        raise SystemExit(EXIT_ERROR) from None
     raise SystemExit(EXIT_FOUND)  # pragma: no cover - app() always exits

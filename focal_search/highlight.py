@@ -9,7 +9,7 @@ highlights only where its words occur in sequence.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,11 +47,13 @@ class MatchSpec:
     phrases: dict[str, list[tuple[tuple[str, ...], int]]] = field(default_factory=dict)
 
 
-def match_spec(q: wq.Query, reader: Any) -> MatchSpec:
-    """Collect what to highlight from a parsed query; negated parts are ignored."""
+def match_spec(q: wq.Query, reader: Any, fields: Collection[str]) -> MatchSpec:
+    """Collect what to highlight in ``fields`` from a parsed query; negated parts are ignored."""
     spec = MatchSpec()
 
     def visit(node: wq.Query) -> None:
+        if node.is_leaf() and getattr(node, "fieldname", None) not in fields:
+            return  # numbers, dates, ids: nothing to highlight in the text
         if isinstance(node, (wq.Not, wq.AndNot)):
             if isinstance(node, wq.AndNot):
                 visit(node.a)
@@ -127,7 +129,11 @@ def _phrase_positions(
         for word in phrase[1:]:
             prev = found[-1]
             nxt = next(
-                (j for j in range(prev + 1, min(len(words), prev + slop + 1)) if words[j][0] == word),
+                (
+                    j
+                    for j in range(prev + 1, min(len(words), prev + slop + 1))
+                    if words[j][0] == word
+                ),
                 None,
             )
             if nxt is None:

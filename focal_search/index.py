@@ -21,6 +21,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -95,6 +96,52 @@ class FocalIndex:
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.generation.iterdir() if p.is_file())
 
+    def stats(self) -> IndexStats:
+        """Counts by year, language and author, read from columns (no stored text)."""
+        years: Counter[str] = Counter()
+        langs: Counter[str] = Counter()
+        authors: set[str] = set()
+        with self.whoosh.reader() as reader:
+            live = list(reader.all_doc_ids())
+            if live:
+                dates = reader.column_reader("date")
+                lang_col = reader.column_reader("lang")
+                names = reader.column_reader("author_names")
+                for n in live:
+                    date = _text(dates[n])
+                    years[date[:4] if date else "undated"] += 1
+                    langs[_text(lang_col[n]) or "und"] += 1
+                    authors.update(a for a in _text(names[n]).split("\n") if a)
+            segments = len(reader.leaf_readers()) if live else 0
+        return IndexStats(
+            articles=len(live),
+            by_year=dict(sorted(years.items())),
+            by_lang=dict(langs.most_common()),
+            authors=len(authors),
+            size_bytes=self.size_bytes(),
+            segments=segments,
+            created=self.meta.get("created"),
+            last_reindex=self.meta.get("last_reindex"),
+            corpus=self.meta.get("corpus"),
+            index=str(self.folder.resolve()),
+            schema_version=SCHEMA_VERSION,
+        )
+
+
+@dataclass
+class IndexStats:
+    articles: int
+    by_year: dict[str, int]  # "YYYY" -> articles; "undated" for those without a date
+    by_lang: dict[str, int]
+    authors: int  # distinct author names
+    size_bytes: int
+    segments: int
+    created: str | None
+    last_reindex: str | None
+    corpus: str | None
+    index: str
+    schema_version: int
+
 
 def open_index(folder: Path) -> FocalIndex:
     """Open the live generation, or raise IndexMissing / IndexIncompatible."""
@@ -133,7 +180,8 @@ def sync_index(
     started = time.monotonic()
     if not corpus.is_dir():
         raise CorpusMissing(
-            f"corpus folder {corpus} does not exist" if not corpus.exists()
+            f"corpus folder {corpus} does not exist"
+            if not corpus.exists()
             else f"corpus {corpus} is not a folder",
             hint="pass --corpus DIR or set FOCAL_SEARCH_CORPUS",
         )
@@ -285,8 +333,12 @@ def _document(article: Article, fingerprint: str) -> dict[str, Any]:
         "bio": article.bio,
         "author": "\n".join(article.authors),
         "authors": list(article.authors),
+        "words": "\n".join((article.title, *article.authors, article.body, article.bio)),
         "lang": article.lang,
+        "undated": 0 if article.date else 1,
     }
+    if article.authors:
+        doc["author_names"] = "\n".join(article.authors)
     if article.url:
         doc["url"] = article.url
     if article.date:
@@ -302,9 +354,7 @@ def _indexed_fingerprints(ix: Any) -> dict[str, str]:
             return {}
         ids = reader.column_reader("id")
         prints = reader.column_reader("fingerprint")
-        return {
-            _text(ids[n]): _text(prints[n]) for n in reader.all_doc_ids()
-        }
+        return {_text(ids[n]): _text(prints[n]) for n in reader.all_doc_ids()}
 
 
 def _text(value: Any) -> str:

@@ -1,22 +1,94 @@
-"""The Whoosh schema: one field per thing a query can match, filter or show.
+"""The Whoosh schema: one field per thing a query can match, filter, sort or count.
 
 ``SCHEMA_VERSION`` is recorded with every index; bump it whenever a field or an
-analyzer changes, so an older index is rebuilt instead of misread.
+analyzer changes, so an older index is rebuilt instead of misread. The schema is
+pickled into the index: classes used here must stay importable at these paths.
 """
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
+from whoosh import query as wq
 from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 
 from .analysis import name_analyzer, text_analyzer
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Field boosts for BM25F: a word in the title says more about the article than the
 # same word in the body; the author note says less.
 FIELD_BOOSTS = {"title": 3.0, "author": 2.0, "body": 1.0, "bio": 0.5}
 # Fields a bare word is searched in; the others need "field:".
 DEFAULT_FIELDS = ("title", "author", "body", "bio")
+# Every field a user may name in a query, with what it holds (for help and errors).
+QUERY_FIELDS = {
+    "title": "words of the title",
+    "author": "an author's name (also: authors:, by:)",
+    "body": "words of the article text",
+    "bio": "words of the author note",
+    "lang": "language code: en, fr, es",
+    "year": "year of publication: year:2009, year:[2005 TO 2009], year:>=2008",
+    "date": "YYYY or YYYY-MM: date:2010-06, date:>=2010-06, date:[2005 TO 2009]",
+    "url": 'original URL (quote it): url:"http://www.focal.ca/..."',
+    "id": "the article's id (its path in the corpus)",
+}
+
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-\d{2})?$")
+_AFTER = "\uffff"  # sorts after every "YYYY-MM" that starts with the same year
+
+
+def normalize_date(text: str) -> str:
+    """ "2010", "2010-06" or "2010-06-15" -> "2010" / "2010-06"; ValueError otherwise."""
+    m = _DATE.match(text.strip())
+    if not m or (m.group(2) and not 1 <= int(m.group(2)) <= 12):
+        raise ValueError(f"{text!r} is not a date (use YYYY or YYYY-MM)")
+    return f"{m.group(1)}-{m.group(2)}" if m.group(2) else m.group(1)
+
+
+def date_range(
+    fieldname: str,
+    start: str | None,
+    end: str | None,
+    startexcl: bool = False,
+    endexcl: bool = False,
+) -> wq.Query:
+    """A range over "YYYY[-MM]" strings in which a year bound means the whole year."""
+    lo = normalize_date(start) if start else None
+    hi = normalize_date(end) if end else None
+    if lo is not None and startexcl:
+        lo, startexcl = lo + _AFTER, True  # after all of that year or month
+    if hi is not None and not endexcl:
+        hi = hi + _AFTER  # up to the end of that year or month
+    return wq.TermRange(fieldname, lo, hi, startexcl=startexcl, endexcl=endexcl)
+
+
+class DateField(ID):  # type: ignore[misc]  # whoosh is untyped here
+    """An article date, "YYYY" or "YYYY-MM"; `date:2010` means all of 2010."""
+
+    def self_parsing(self) -> bool:
+        return True
+
+    def parse_query(self, fieldname: str, qstring: str, boost: float = 1.0) -> Any:
+        try:
+            return wq.Prefix(fieldname, normalize_date(qstring), boost=boost)
+        except ValueError as err:
+            return wq.error_query(str(err))
+
+    def parse_range(
+        self,
+        fieldname: str,
+        start: str | None,
+        end: str | None,
+        startexcl: bool,
+        endexcl: bool,
+        boost: float = 1.0,
+    ) -> Any:
+        try:
+            return date_range(fieldname, start or None, end or None, startexcl, endexcl)
+        except ValueError as err:
+            return wq.error_query(str(err))
 
 
 def build_schema() -> Schema:
@@ -37,9 +109,16 @@ def build_schema() -> Schema:
         author=TEXT(analyzer=name_analyzer(), multitoken_query="phrase"),
         # The author list as written, for display ("author" above is for matching).
         authors=STORED(),
+        # The same names, one per line, as a column: exact counts for stats and facets.
+        author_names=ID(sortable=True),
+        # Unstemmed, accent-folded words of all texts: the did-you-mean dictionary.
+        # Separate from the stemmed fields so fuzzy terms never expand against it.
+        words=TEXT(analyzer=name_analyzer(), phrase=False),
         url=ID(stored=True),
-        # "YYYY-MM" or "YYYY" when the source states it; year for ranges and facets.
-        date=ID(stored=True, sortable=True),
-        year=NUMERIC(int, bits=16, signed=False, stored=False, sortable=True),
-        lang=ID(stored=True),
+        # "YYYY-MM" or "YYYY" when the source states it; year for numeric ranges.
+        date=DateField(stored=True, sortable=True),
+        year=NUMERIC(int, bits=16, signed=False, sortable=True),
+        # 1 when there is no date: sorting by date puts those last, both ways.
+        undated=NUMERIC(int, bits=8, signed=False, sortable=True),
+        lang=ID(stored=True, sortable=True),
     )

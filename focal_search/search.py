@@ -6,30 +6,38 @@ renderers in render/ decide how it looks.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from whoosh import qparser
+from whoosh import qparser, sorting
 from whoosh import query as wq
 from whoosh.scoring import BM25F
 
-from .analysis import STOP_WORDS, is_stop_term
-from .errors import QuerySyntaxError
+from .analysis import STOP_WORDS, is_stop_term, name_analyzer
+from .documents import Article
+from .errors import ArticleNotFound, QuerySyntaxError
 from .highlight import FieldMatcher, Snippet, best_snippets, lead_snippet, match_spec
 from .index import FocalIndex
-from .schema import DEFAULT_FIELDS, FIELD_BOOSTS
+from .schema import DEFAULT_FIELDS, FIELD_BOOSTS, QUERY_FIELDS, date_range
 
 SNIPPETS_PER_HIT = 3
+SORTS = ("relevance", "date", "-date")
+FEW_HITS = 3  # below this many hits, a did-you-mean suggestion is looked for
+FIELD_ALIASES = {"author": ["authors", "by"]}
 # Fields whose text is stemmed: their stop-word test uses the stemmed forms.
 _STEMMED_FIELDS = {"title", "body", "bio"}
+# Stored texts in which matches are marked.
+_HIGHLIGHTED = ("title", "body", "bio")
 
 
 @dataclass
 class Hit:
     rank: int
-    score: float
+    score: float | None  # BM25F; None when results are sorted by something else
     id: str
     title: str
     authors: list[str]
@@ -46,6 +54,44 @@ class Hit:
         return self.url or self.path
 
 
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions that narrow the matches without changing their scores."""
+
+    authors: tuple[str, ...] = ()  # any of these names (each word of a name must match)
+    since: str | None = None  # "YYYY" or "YYYY-MM", inclusive
+    until: str | None = None  # inclusive: --until 2009 includes December 2009
+    langs: tuple[str, ...] = ()
+
+    def describe(self) -> dict[str, Any]:
+        """The filters that are set, for the JSON ``begin`` line."""
+        out: dict[str, Any] = {}
+        if self.authors:
+            out["author"] = list(self.authors)
+        if self.since:
+            out["since"] = self.since
+        if self.until:
+            out["until"] = self.until
+        if self.langs:
+            out["lang"] = list(self.langs)
+        return out
+
+    def query(self) -> wq.Query | None:
+        parts: list[wq.Query] = []
+        if self.authors:
+            analyzer = name_analyzer()
+            names = [[t.text for t in analyzer(name)] for name in self.authors]
+            parts.append(wq.Or([_words_query("author", words) for words in names if words]))
+        if self.since or self.until:
+            try:
+                parts.append(date_range("date", self.since, self.until))
+            except ValueError as err:
+                raise QuerySyntaxError(f"--since/--until: {err}") from None
+        if self.langs:
+            parts.append(wq.Or([wq.Term("lang", lang.strip().lower()) for lang in self.langs]))
+        return wq.And(parts) if parts else None
+
+
 @dataclass
 class SearchResults:
     query: str
@@ -54,26 +100,43 @@ class SearchResults:
     offset: int
     hits: Iterator[Hit]  # lazy: snippets are computed as hits are consumed
     started: float = field(default_factory=time.monotonic)
+    filters: Filters = field(default_factory=Filters)
+    sort: str = "relevance"
+    any_words: bool = False
+    # Offered, never applied: a corrected query and how many it finds...
+    did_you_mean: str | None = None
+    did_you_mean_total: int | None = None
+    # ...and, when an AND query finds nothing, how many articles have *some* words.
+    any_total: int | None = None
+    warnings: list[str] = field(default_factory=list)
 
     def elapsed_ms(self) -> float:
         return (time.monotonic() - self.started) * 1000
 
 
-def build_parser(schema: Any) -> qparser.QueryParser:
-    """The query language: implicit AND, OR, NOT / -word, (), "phrases", prefix*, fields."""
-    parser = qparser.MultifieldParser(list(DEFAULT_FIELDS), schema, fieldboosts=FIELD_BOOSTS)
+def build_parser(schema: Any, *, any_words: bool = False) -> qparser.QueryParser:
+    """The query language: AND by default (OR with ``any_words``), OR, NOT / -word, (),
+    "phrases" and "proximity"~N, prefix*, fuzzy~ and fuzzy~2, fields, ranges."""
+    group = qparser.OrGroup if any_words else qparser.AndGroup
+    parser = qparser.MultifieldParser(
+        list(DEFAULT_FIELDS), schema, fieldboosts=FIELD_BOOSTS, group=group
+    )
     # "-word" negates like NOT, but only at the start of a word: "Mexico-Canada" stays.
     parser.replace_plugin(
         qparser.OperatorsPlugin(Not=r"(^|(?<=(\s|[()])))(NOT(?=\s)|-(?=[\w\"(]))")
     )
-    parser.add_plugin(qparser.FieldAliasPlugin({"author": ["authors", "by"]}))
+    parser.add_plugin(qparser.FieldAliasPlugin(FIELD_ALIASES))
+    parser.add_plugin(qparser.FuzzyTermPlugin())
+    parser.add_plugin(qparser.GtLtPlugin())
     return parser
 
 
 def parse_query(parser: qparser.QueryParser, text: str) -> wq.Query:
     """Parse ``text``; QuerySyntaxError when it cannot mean a search."""
     if not text.strip():
-        raise QuerySyntaxError("the query is empty", hint='try e.g. focal-search query "smart border"')
+        raise QuerySyntaxError(
+            "the query is empty", hint='try e.g. focal-search query "smart border"'
+        )
     try:
         q = parser.parse(text)
     except Exception as err:  # Whoosh raises assorted types on malformed input
@@ -90,7 +153,11 @@ class Searcher:
     def __init__(self, index: FocalIndex) -> None:
         self.index = index
         self._searcher = index.whoosh.searcher(weighting=BM25F())
-        self._parser = build_parser(index.whoosh.schema)
+        schema = index.whoosh.schema
+        self._parsers = {
+            False: build_parser(schema),
+            True: build_parser(schema, any_words=True),
+        }
 
     def __enter__(self) -> Searcher:
         return self
@@ -101,36 +168,94 @@ class Searcher:
     def close(self) -> None:
         self._searcher.close()
 
-    def search(self, text: str, *, limit: int | None = 10, offset: int = 0) -> SearchResults:
-        """Rank the articles matching ``text``; ``limit=None`` returns every hit."""
+    def search(
+        self,
+        text: str,
+        *,
+        limit: int | None = 10,
+        offset: int = 0,
+        filters: Filters | None = None,
+        sort: str = "relevance",
+        any_words: bool = False,
+        suggest: bool = True,
+    ) -> SearchResults:
+        """Rank the articles matching ``text``; ``limit=None`` returns every hit.
+
+        With ``suggest``, a query that finds few or nothing also gets a did-you-mean
+        and (for an AND query that finds nothing) the count of its OR form.
+        """
         started = time.monotonic()
-        q = parse_query(self._parser, text)
+        if sort not in SORTS:
+            raise QuerySyntaxError(f"unknown sort {sort!r}", hint=f"use one of: {', '.join(SORTS)}")
+        filters = filters or Filters()
+        q = parse_query(self._parsers[any_words], text)
         wanted = None if limit is None else offset + limit
-        results = self._searcher.search(q, limit=wanted)
-        total = len(results)
-        return SearchResults(
+        results = self._searcher.search(
+            q, limit=wanted, filter=filters.query(), sortedby=_sort_facet(sort)
+        )
+        found = SearchResults(
             query=text,
             parsed=str(q),
-            total=total,
+            total=len(results),
             offset=offset,
-            hits=self._hits(q, results, offset),
+            hits=self._hits(q, results, offset, scored=sort == "relevance"),
             started=started,
+            filters=filters,
+            sort=sort,
+            any_words=any_words,
+            warnings=unknown_fields(text),
+        )
+        if suggest and found.total < FEW_HITS:
+            self._suggest(found)
+        return found
+
+    def count(self, text: str, *, filters: Filters | None = None, any_words: bool = False) -> int:
+        """How many articles match, without ranking or snippets."""
+        q = parse_query(self._parsers[any_words], text)
+        f = (filters or Filters()).query()
+        return len(self._searcher.search(q, limit=1, filter=f))
+
+    def article(self, ref: str, corpus: Path | None = None) -> Article:
+        """The article named by its id, its file path, or its original URL."""
+        for fieldname, value in _lookup_keys(ref, corpus):
+            stored = self._searcher.document(**{fieldname: value})
+            if stored:
+                return _article(stored)
+        raise ArticleNotFound(
+            f"no article {ref!r} in the index",
+            hint="use an id, path or URL printed by `focal-search query`",
         )
 
-    def _hits(self, q: wq.Query, results: Any, offset: int) -> Iterator[Hit]:
-        spec = match_spec(q, self._searcher.reader())
+    def _suggest(self, found: SearchResults) -> None:
+        from .spelling import suggest
+
+        corrected = suggest(self._searcher, found.query)
+        if corrected and corrected != found.query:
+            try:
+                total = self.count(corrected, filters=found.filters, any_words=found.any_words)
+            except QuerySyntaxError:
+                total = 0
+            if total > found.total:
+                found.did_you_mean, found.did_you_mean_total = corrected, total
+        if found.total == 0 and not found.any_words:
+            loose = self.count(found.query, filters=found.filters, any_words=True)
+            if loose:
+                found.any_total = loose
+
+    def _hits(self, q: wq.Query, results: Any, offset: int, scored: bool) -> Iterator[Hit]:
+        spec = match_spec(q, self._searcher.reader(), _HIGHLIGHTED)
         schema = self.index.whoosh.schema
         matchers = {
             name: FieldMatcher(
                 schema[name].analyzer, spec.terms.get(name, set()), spec.phrases.get(name, [])
             )
-            for name in ("title", "body", "bio")
+            for name in _HIGHLIGHTED
         }
         for rank, hit in enumerate(results[offset:], start=offset + 1):
             stored = hit.fields()
             yield Hit(
                 rank=rank,
-                score=float(hit.score or 0.0),
+                score=float(hit.score or 0.0) if scored else None,
                 id=stored["id"],
                 title=stored.get("title", ""),
                 authors=list(stored.get("authors") or []),
@@ -143,6 +268,57 @@ class Searcher:
                 if matchers["title"]
                 else [],
             )
+
+
+def unknown_fields(text: str) -> list[str]:
+    """A warning for each "name:" in the query that is not a field (it is searched as words)."""
+    known = set(QUERY_FIELDS) | {a for aliases in FIELD_ALIASES.values() for a in aliases}
+    unquoted = re.sub(r'"[^"]*"', " ", text)
+    names = dict.fromkeys(re.findall(r"(?<![\w:])([A-Za-z_]\w*):(?=\S)", unquoted))
+    return [
+        f"{name}: is not a field, so it was searched as words (fields: {', '.join(QUERY_FIELDS)})"
+        for name in names
+        if name.lower() not in known
+    ]
+
+
+def _sort_facet(sort: str) -> Any:
+    if sort == "relevance":
+        return None
+    # Undated articles last in both directions; then by date.
+    return sorting.MultiFacet(
+        [sorting.FieldFacet("undated"), sorting.FieldFacet("date", reverse=sort == "-date")]
+    )
+
+
+def _words_query(fieldname: str, words: list[str]) -> wq.Query:
+    return wq.Term(fieldname, words[0]) if len(words) == 1 else wq.Phrase(fieldname, words)
+
+
+def _lookup_keys(ref: str, corpus: Path | None) -> Iterator[tuple[str, str]]:
+    yield "id", ref
+    if "://" in ref:
+        yield "url", ref
+        yield "url", ref.rstrip("/")
+    if corpus is not None:
+        try:
+            yield "id", Path(ref).resolve().relative_to(corpus.resolve()).as_posix()
+        except (ValueError, OSError):
+            pass
+
+
+def _article(stored: dict[str, Any]) -> Article:
+    return Article(
+        id=stored["id"],
+        path=stored.get("path", stored["id"]),
+        title=stored.get("title", ""),
+        body=stored.get("body", ""),
+        authors=list(stored.get("authors") or []),
+        bio=stored.get("bio", ""),
+        url=stored.get("url"),
+        date=stored.get("date"),
+        lang=stored.get("lang", "und"),
+    )
 
 
 def _snippets(stored: dict[str, Any], matchers: dict[str, FieldMatcher]) -> list[Snippet]:
@@ -173,7 +349,7 @@ def _drop_stop_words(q: wq.Query) -> wq.Query:
 
 
 def _is_stop(fieldname: str, text: Any) -> bool:
+    if fieldname not in _STEMMED_FIELDS and fieldname != "author":
+        return False  # ids, dates, numbers (whose terms are encoded bytes) are never stops
     word = text.decode("utf-8") if isinstance(text, bytes) else str(text)
-    if fieldname in _STEMMED_FIELDS:
-        return is_stop_term(word)
-    return fieldname == "author" and word in STOP_WORDS
+    return is_stop_term(word) if fieldname in _STEMMED_FIELDS else word in STOP_WORDS

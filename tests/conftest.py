@@ -101,6 +101,11 @@ SMALL_ARCHIVE: dict[str, str | bytes] = {
             "Mérida was not discussed; the focus was on housing and NORAD was irrelevant.",
         ],
     ),
+    "www.focal.ca/fr/publications/300-mai-2006-frontiere.txt": focal_page(
+        "La frontière intelligente | FR",
+        "Luc Roy",
+        ["La frontière entre le Canada et les États-Unis après 2001.", "Le Québec et la sécurité."],
+    ),
 }
 
 

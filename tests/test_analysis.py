@@ -39,8 +39,9 @@ def test_names_are_folded_not_stemmed(text: str, expected: list[str]) -> None:
     assert terms(name_analyzer(), text) == expected
 
 
-@pytest.mark.parametrize("word, stop", [("the", True), ("was", True), ("of", True),
-                                        ("border", False), ("norad", False)])
+@pytest.mark.parametrize(
+    "word, stop", [("the", True), ("was", True), ("of", True), ("border", False), ("norad", False)]
+)
 def test_stop_terms_are_analyzed_forms(word: str, stop: bool) -> None:
     analyzed = terms(text_analyzer(), word)[0]
     assert is_stop_term(analyzed) is stop

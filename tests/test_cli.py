@@ -15,8 +15,15 @@ from .conftest import WriteCorpus, focal_page
 @pytest.fixture(autouse=True)
 def plain_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Colour and location env vars cleared, a fixed width: output is deterministic."""
-    for var in ("NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS", "FOCAL_SEARCH_CORPUS",
-                "FOCAL_SEARCH_INDEX", "FOCAL_SEARCH_DEBUG"):
+    for var in (
+        "NO_COLOR",
+        "FORCE_COLOR",
+        "TERM",
+        "COLUMNS",
+        "FOCAL_SEARCH_CORPUS",
+        "FOCAL_SEARCH_INDEX",
+        "FOCAL_SEARCH_DEBUG",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("COLUMNS", "100")
 
@@ -60,8 +67,9 @@ def test_query_output_is_plain_blocks_when_not_a_terminal(locations) -> None:
 def test_footer_counts_shown_of_total(locations) -> None:
     result = run("query", "NORAD OR Quebec", "--limit", "2", *locations)
     assert result.exit_code == 0
-    assert result.stdout.splitlines()[-1].startswith("Showing 1–2 of 3 articles · ")
-    assert [l for l in result.stdout.splitlines() if l[:1].isdigit()][1].startswith("2. ")
+    assert result.stdout.splitlines()[-1].startswith("Showing 1–2 of 4 articles · ")
+    ranks = [line for line in result.stdout.splitlines() if line[:1].isdigit()]
+    assert ranks[1].startswith("2. ")
 
 
 def test_nothing_found_exits_1(locations) -> None:
@@ -76,7 +84,8 @@ def test_bad_query_exits_2_with_one_line(locations) -> None:
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr.splitlines()[0] == (
-        "focal-search: error: invalid query 'year:abc': 'abc' is not a valid number")
+        "focal-search: error: invalid query 'year:abc': 'abc' is not a valid number"
+    )
 
 
 def test_empty_query_exits_2(locations) -> None:
@@ -101,8 +110,9 @@ def test_reindex_missing_corpus_exits_2(tmp_path: Path) -> None:
     assert "corpus folder" in result.stderr and "does not exist" in result.stderr
 
 
-def test_env_vars_locate_corpus_and_index(small_archive: Path, tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_vars_locate_corpus_and_index(
+    small_archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("FOCAL_SEARCH_CORPUS", str(small_archive))
     monkeypatch.setenv("FOCAL_SEARCH_INDEX", str(tmp_path / "env-ix"))
     assert run("query", "NORAD").exit_code == 0
@@ -113,28 +123,40 @@ def test_env_vars_locate_corpus_and_index(small_archive: Path, tmp_path: Path,
 
 
 def test_reindex_summary_and_skips(write_corpus: WriteCorpus, tmp_path: Path) -> None:
-    corpus = write_corpus({"a.txt": focal_page("Alpha", "Ann Lee", ["Alpha text."]),
-                           "bad.txt": b"\x00\x01 not text"})
+    corpus = write_corpus(
+        {"a.txt": focal_page("Alpha", "Ann Lee", ["Alpha text."]), "bad.txt": b"\x00\x01 not text"}
+    )
     loc = ("--corpus", corpus, "--index", tmp_path / "ix")
     result = run("reindex", *loc)
     assert result.exit_code == 0
-    assert result.stdout.startswith("Rebuilt index: 1 article · 1 added, 0 updated, 0 removed, "
-                                    "0 unchanged, 1 skipped · ")
-    assert result.stderr == (f"focal-search: skipped {str(corpus / 'bad.txt')!r}: "
-                             "binary file (contains NUL bytes)\n")
+    assert result.stdout.startswith(
+        "Rebuilt index: 1 article · 1 added, 0 updated, 0 removed, 0 unchanged, 1 skipped · "
+    )
+    assert result.stderr == (
+        f"focal-search: skipped {str(corpus / 'bad.txt')!r}: binary file (contains NUL bytes)\n"
+    )
     (corpus / "b.txt").write_text(focal_page("Beta", "Bo Ray", ["Beta."]), encoding="utf-8")
     again = run("reindex", *loc)
-    assert again.stdout.startswith("Updated index: 2 articles · 1 added, 0 updated, 0 removed, "
-                                   "1 unchanged, 1 skipped")
+    assert again.stdout.startswith(
+        "Updated index: 2 articles · 1 added, 0 updated, 0 removed, 1 unchanged, 1 skipped"
+    )
 
 
-def test_archive_text_is_never_markup_or_escape_codes(write_corpus: WriteCorpus,
-                                                       tmp_path: Path) -> None:
-    corpus = write_corpus({"evil.txt": focal_page(
-        "[bold red]Pwned[/bold red] title",
-        "Eve Mallory",
-        ["NORAD \x1b[2J\x1b]8;;http://evil\x07link\x1b]8;;\x07 [link=http://x]click[/link] text."],
-    )})
+def test_archive_text_is_never_markup_or_escape_codes(
+    write_corpus: WriteCorpus, tmp_path: Path
+) -> None:
+    corpus = write_corpus(
+        {
+            "evil.txt": focal_page(
+                "[bold red]Pwned[/bold red] title",
+                "Eve Mallory",
+                [
+                    "NORAD \x1b[2J\x1b]8;;http://evil\x07link\x1b]8;;\x07 "
+                    "[link=http://x]click[/link] text."
+                ],
+            )
+        }
+    )
     result = run("query", "NORAD", "--corpus", corpus, "--index", tmp_path / "ix")
     assert result.exit_code == 0
     assert "[bold red]Pwned[/bold red] title" in result.stdout

@@ -29,9 +29,19 @@ def test_seed_page_fields() -> None:
     assert a.url is None and a.date is None
 
 
-@pytest.mark.parametrize("word", ["Welcome to the FOCAL archive", "no longer in operation",
-                                  "Disqus", "Comments Policy", "Flag", "Privacy Policy",
-                                  "AddThis", "blue square"])
+@pytest.mark.parametrize(
+    "word",
+    [
+        "Welcome to the FOCAL archive",
+        "no longer in operation",
+        "Disqus",
+        "Comments Policy",
+        "Flag",
+        "Privacy Policy",
+        "AddThis",
+        "blue square",
+    ],
+)
 def test_seed_boilerplate_never_in_text(word: str) -> None:
     a = parse(SEED.read_bytes())
     for part in (a.title, a.body, a.bio, " ".join(a.authors)):
@@ -44,7 +54,10 @@ def test_sidebar_and_navigation_removed() -> None:
         "Ana Pérez",
         ["Open as PDF\nBolivia held elections in 2009.", "Turnout was high."],
         "Ana Pérez is a senior analyst.",
-        extra_top="A View of the Hemisphere\n\nExplore the link between governance and development.\n\n",
+        extra_top=(
+            "A View of the Hemisphere\n\n"
+            "Explore the link between governance and development.\n\n"
+        ),
     ).replace(
         "Turnout was high.",
         "Turnout was high.\n\nAlso in this edition:\nCuba after Fidel\nTrade and Haiti\n\n"
@@ -54,8 +67,16 @@ def test_sidebar_and_navigation_removed() -> None:
     assert a.title == "Governance in the Andes"
     assert a.authors == ["Ana Pérez"]
     assert "Bolivia held elections in 2009." in a.body
-    for gone in ("View of the Hemisphere", "Explore the link", "Open as PDF", "Also in this",
-                 "Cuba after Fidel", "Trade and Haiti", "Open PDF", "Related program"):
+    for gone in (
+        "View of the Hemisphere",
+        "Explore the link",
+        "Open as PDF",
+        "Also in this",
+        "Cuba after Fidel",
+        "Trade and Haiti",
+        "Open PDF",
+        "Related program",
+    ):
         assert gone not in a.body and gone not in a.title
 
 
@@ -74,8 +95,15 @@ def test_author_line(line: str, names: list[str]) -> None:
 
 
 def test_bio_without_end_mark_found_by_author_name() -> None:
-    a = parse(page("T", "Jane Doe", ["First paragraph.", "Second paragraph."],
-                   "Doe is a fellow at FOCAL.", end_mark=False))
+    a = parse(
+        page(
+            "T",
+            "Jane Doe",
+            ["First paragraph.", "Second paragraph."],
+            "Doe is a fellow at FOCAL.",
+            end_mark=False,
+        )
+    )
     assert a.body == "First paragraph.\nSecond paragraph."
     assert a.bio == "Doe is a fellow at FOCAL."
 
@@ -122,8 +150,10 @@ def test_escape_sequences_and_controls_removed() -> None:
 @pytest.mark.parametrize(
     "doc_id, url",
     [
-        ("www.focal.ca/en/publications/focalpoint/433-april-2011-diego-ayo.txt",
-         "http://www.focal.ca/en/publications/focalpoint/433-april-2011-diego-ayo"),
+        (
+            "www.focal.ca/en/publications/focalpoint/433-april-2011-diego-ayo.txt",
+            "http://www.focal.ca/en/publications/focalpoint/433-april-2011-diego-ayo",
+        ),
         ("focal.ca/publications/x.txt", "http://focal.ca/publications/x"),
         ("notes/x.txt", None),
         ("x.txt", None),

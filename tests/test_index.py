@@ -21,10 +21,12 @@ def ids(index_dir: Path) -> set[str]:
 
 @pytest.fixture
 def corpus(write_corpus: WriteCorpus) -> Path:
-    return write_corpus({
-        "a.txt": focal_page("Alpha", "Ann Lee", ["Alpha text about trade."]),
-        "sub/b.txt": focal_page("Beta", "Bob Ray", ["Beta text about borders."]),
-    })
+    return write_corpus(
+        {
+            "a.txt": focal_page("Alpha", "Ann Lee", ["Alpha text about trade."]),
+            "sub/b.txt": focal_page("Beta", "Bob Ray", ["Beta text about borders."]),
+        }
+    )
 
 
 def test_first_sync_builds_everything(corpus: Path, tmp_path: Path) -> None:
@@ -48,9 +50,12 @@ def test_noop_sync_reads_nothing(corpus: Path, tmp_path: Path, monkeypatch) -> N
 def test_add_change_delete(corpus: Path, tmp_path: Path) -> None:
     ix = tmp_path / "ix"
     sync_index(corpus, ix)
-    (corpus / "c.txt").write_text(focal_page("Gamma", "Cy Young", ["Gamma text."]), encoding="utf-8")
-    (corpus / "a.txt").write_text(focal_page("Alpha two", "Ann Lee", ["Changed text."]),
-                                  encoding="utf-8")
+    (corpus / "c.txt").write_text(
+        focal_page("Gamma", "Cy Young", ["Gamma text."]), encoding="utf-8"
+    )
+    (corpus / "a.txt").write_text(
+        focal_page("Alpha two", "Ann Lee", ["Changed text."]), encoding="utf-8"
+    )
     (corpus / "sub" / "b.txt").unlink()
     report = sync_index(corpus, ix)
     assert (report.added, report.updated, report.removed, report.unchanged) == (1, 1, 1, 0)

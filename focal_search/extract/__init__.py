@@ -46,6 +46,7 @@ def walk_corpus(root: Path, on_error: ErrorSink | None = None) -> Iterator[Corpu
     Hidden files and folders are skipped; symlinked folders are not followed, so a
     link loop cannot trap the walk.
     """
+
     def report(err: OSError) -> None:
         if on_error is not None:
             on_error(Path(err.filename or root), f"cannot list folder: {err.strerror or err}")
@@ -71,8 +72,10 @@ def walk_corpus(root: Path, on_error: ErrorSink | None = None) -> Iterator[Corpu
 def read_bytes(file: CorpusFile) -> bytes:
     """The file's bytes, or SkipFile with a reason a person understands."""
     if file.size > MAX_FILE_BYTES:
-        raise SkipFile(f"too large ({file.size // (1024 * 1024)} MB; the limit is "
-                       f"{MAX_FILE_BYTES // (1024 * 1024)} MB)")
+        raise SkipFile(
+            f"too large ({file.size // (1024 * 1024)} MB; the limit is "
+            f"{MAX_FILE_BYTES // (1024 * 1024)} MB)"
+        )
     try:
         with open(file.path, "rb") as fh:
             return fh.read(MAX_FILE_BYTES + 1)
@@ -87,4 +90,3 @@ def read_article(file: CorpusFile, data: bytes) -> Article:
     from . import focal_page
 
     return focal_page.parse(data, id=file.id, path=str(file.path))
-

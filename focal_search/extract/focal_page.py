@@ -39,8 +39,27 @@ _EDITION = re.compile(r"^also in this (?:edition|issue)\s*:?\s*(.*)$", re.IGNORE
 _END_MARK = re.compile(r"\s*blue square\s*$", re.IGNORECASE)
 _TITLE_LANG = re.compile(r"\s*[|\-–]\s*(?:EN|FR|SP|ES)\s*$")
 _NAME_SPLIT = re.compile(r"\s*(?:,\s*(?:and\s+)?|\s+and\s+|\s+&\s+|\s+et\s+|\s+y\s+)\s*")
-_PARTICLES = {"de", "del", "de la", "la", "le", "du", "da", "das", "do", "dos", "van",
-              "von", "der", "den", "y", "e", "di", "bin", "al"}
+_PARTICLES = {
+    "de",
+    "del",
+    "de la",
+    "la",
+    "le",
+    "du",
+    "da",
+    "das",
+    "do",
+    "dos",
+    "van",
+    "von",
+    "der",
+    "den",
+    "y",
+    "e",
+    "di",
+    "bin",
+    "al",
+}
 _BIO_VERB = re.compile(r"^(?:is|was|are|were|has|holds|serves|teaches|works|,)\b")
 
 
@@ -139,6 +158,6 @@ def _introduces_author(paragraph: str, authors: list[str]) -> bool:
         return True
     for name in authors:
         for form in (name, name.split()[-1]):
-            if paragraph.startswith(form) and _BIO_VERB.match(paragraph[len(form):].lstrip()):
+            if paragraph.startswith(form) and _BIO_VERB.match(paragraph[len(form) :].lstrip()):
                 return True
     return False

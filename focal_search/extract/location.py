@@ -47,10 +47,10 @@ def url_from_id(doc_id: str) -> str | None:
 
 
 def date_from_name(doc_id: str) -> str | None:
-    """"YYYY-MM" from a slug like ``433-april-2011-diego-ayo`` or ``2009-03-report``."""
+    """ "YYYY-MM" from a slug like ``433-april-2011-diego-ayo`` or ``2009-03-report``."""
     stem = doc_id.rsplit("/", 1)[-1].rsplit(".", 1)[0].lower()
     words = [w for w in re.split(r"[-_\s.]+", stem) if w]
-    for first, second in zip(words, words[1:]):
+    for first, second in zip(words, words[1:], strict=False):
         if first in _MONTHS and _is_year(second):
             return f"{second}-{_MONTHS[first]:02d}"
         if _is_year(first) and second.isdigit() and len(second) == 2 and 1 <= int(second) <= 12:

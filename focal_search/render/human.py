@@ -1,70 +1,178 @@
 """Results for people: Rich on a terminal, the same content as plain text elsewhere.
 
 Archive text is never parsed as Rich markup: every string goes into a ``Text``
-object (markup off), after control characters are neutralised.
+object (markup off), after control characters are neutralised. Colour follows
+``--color``; in ``auto`` mode NO_COLOR, FORCE_COLOR and TERM=dumb are honoured.
+Lines are wrapped (with a hanging indent) only when stdout is a terminal.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from typing import IO
 
 from rich.console import Console
 from rich.padding import Padding
 from rich.text import Text
 
+from ..documents import Article
+from ..errors import FocalSearchError
 from ..highlight import Snippet
+from ..index import IndexStats
 from ..search import Hit, SearchResults
 from .safe import inert
 
 MATCH_STYLE = "bold red"
 INDENT = 4
+COLOR_CHOICES = ("auto", "always", "never")
 
 
-def make_console(file: object = None, *, stderr: bool = False) -> Console:
-    """A console that never interprets markup, emoji codes or 'highlights' numbers."""
-    return Console(
-        file=file,  # type: ignore[arg-type]
-        stderr=stderr,
+def use_color(choice: str, stream: IO[str]) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    if os.environ.get("TERM") == "dumb":
+        return False
+    return stream.isatty()
+
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        # Rich would exit with status 1; the CLI ends a closed pipe quietly with 0.
+        self.quiet = True
+        raise BrokenPipeError
+
+
+def make_console(stream: IO[str], color: str = "auto") -> Console:
+    """A console that never interprets markup or emoji codes, coloured as asked."""
+    colored = use_color(color, stream)
+    return _Console(
+        file=stream,
+        force_terminal=colored,
+        no_color=not colored,
+        color_system="auto" if colored else None,
         markup=False,
         emoji=False,
         highlight=False,
     )
 
 
-def render_results(results: SearchResults, console: Console) -> int:
-    """Print each hit as a block, then a footer line. Returns the number printed."""
-    shown = 0
-    for hit in results.hits:
+class HumanRenderer:
+    def __init__(self, console: Console, *, wrap: bool, batch: bool = False) -> None:
+        self.console = console
+        self.wrap = wrap
+        self.batch = batch
+        self._queries = 0
+
+    def results(self, results: SearchResults) -> int:
+        if self.batch:
+            if self._queries:
+                self.console.print()
+            self._line(Text(f"==> {inert(results.query)} <==", style="bold"), indent=0)
+        self._queries += 1
+        shown = 0
+        for hit in results.hits:
+            if shown:
+                self.console.print()
+            self._hit(hit)
+            shown += 1
         if shown:
-            console.print()
-        _print_hit(hit, console)
-        shown += 1
-    if shown:
+            self.console.print()
+        what = "article" if results.total == 1 else "articles"
+        ms = f"{results.elapsed_ms():.0f} ms"
+        if shown:
+            first = results.offset + 1
+            span = f"{first}–{results.offset + shown}" if shown > 1 else f"{first}"
+            footer = f"Showing {span} of {results.total} {what} · {ms}"
+        elif results.total:
+            footer = f"No more hits: {results.total} {what} in all · {ms}"
+        else:
+            footer = f"No articles match {results.query!r} · {ms}"
+        self._line(Text(inert(footer), style="dim"), indent=0)
+        return shown
+
+    def error(self, query: str, err: FocalSearchError) -> None:
+        """Reported on stderr by the CLI."""
+
+    def _hit(self, hit: Hit) -> None:
+        title = Text(f"{hit.rank}. ", style="bold cyan")
+        title.append_text(_marked(hit.title or hit.id, hit.title_highlights, base="bold"))
+        self._line(title, indent=0)
+        meta = [", ".join(hit.authors)] if hit.authors else []
+        if hit.date:
+            meta.append(hit.date)
+        if hit.lang not in ("en", "und"):
+            meta.append(hit.lang)
+        if hit.score is not None:
+            meta.append(f"score {hit.score:.2f}")
+        self._line(Text(inert(" · ".join(meta)), style="dim"))
+        self._line(Text(inert(hit.location), style="blue"))
+        for snippet in hit.snippets:
+            self._line(_snippet_text(snippet))
+
+    def _line(self, text: Text, indent: int = INDENT) -> None:
+        _print_line(self.console, text, indent, self.wrap)
+
+
+def render_article(article: Article, console: Console, *, wrap: bool) -> None:
+    """`show`: metadata, then the body paragraph by paragraph, then the author note."""
+    _print_line(console, Text(inert(article.title or article.id), style="bold"), 0, wrap)
+    meta = [", ".join(article.authors)] if article.authors else []
+    meta += [v for v in (article.date, article.lang) if v]
+    if meta:
+        _print_line(console, Text(inert(" · ".join(meta)), style="dim"), 0, wrap)
+    if article.url:
+        _print_line(console, Text(inert(article.url), style="blue"), 0, wrap)
+    _print_line(console, Text(inert(f"id: {article.id}"), style="dim"), 0, wrap)
+    _print_line(console, Text(inert(f"file: {article.path}"), style="dim"), 0, wrap)
+    for paragraph in article.body.split("\n"):
         console.print()
-    first = results.offset + 1
-    what = "article" if results.total == 1 else "articles"
-    if shown:
-        span = f"{first}–{results.offset + shown}" if shown > 1 else f"{first}"
-        footer = f"Showing {span} of {results.total} {what} · {results.elapsed_ms():.0f} ms"
-    else:
-        footer = f"No articles match {results.query!r} · {results.elapsed_ms():.0f} ms"
-    console.print(Text(footer, style="dim"), soft_wrap=not console.is_terminal)
-    return shown
+        _print_line(console, Text(inert(paragraph)), 0, wrap)
+    if article.bio:
+        console.print()
+        _print_line(console, Text("About the author", style="bold"), 0, wrap)
+        for paragraph in article.bio.split("\n"):
+            _print_line(console, Text(inert(paragraph)), 0, wrap)
 
 
-def _print_hit(hit: Hit, console: Console) -> None:
-    title = Text(f"{hit.rank}. ", style="bold cyan")
-    title.append_text(_marked(hit.title or hit.id, hit.title_highlights, base="bold"))
-    _line(console, title, indent=0)
+def render_stats(stats: IndexStats, console: Console, *, wrap: bool) -> None:
+    rows = [
+        ("Articles", str(stats.articles)),
+        ("Authors", str(stats.authors)),
+        ("Languages", ", ".join(f"{k} {v}" for k, v in stats.by_lang.items()) or "-"),
+    ]
+    rows += [
+        ("By year" if i == 0 else "", f"{year}  {n}")
+        for i, (year, n) in enumerate(stats.by_year.items())
+    ]
+    rows += [
+        (
+            "Index size",
+            f"{_size(stats.size_bytes)} in {stats.segments} segment"
+            f"{'s' if stats.segments != 1 else ''}",
+        ),
+        ("Last reindex", stats.last_reindex or "-"),
+        ("Created", stats.created or "-"),
+        ("Corpus", stats.corpus or "-"),
+        ("Index", stats.index),
+        ("Format", str(stats.schema_version)),
+    ]
+    for label, value in rows:
+        line = Text(f"{label:<14}", style="bold")
+        line.append(inert(value))
+        _print_line(console, line, 0, wrap)
 
-    meta = [", ".join(hit.authors)] if hit.authors else []
-    if hit.date:
-        meta.append(hit.date)
-    meta.append(f"score {hit.score:.2f}")
-    _line(console, Text(inert(" · ".join(meta)), style="dim"))
-    _line(console, Text(inert(hit.location), style="blue"))
-    for snippet in hit.snippets:
-        _line(console, _snippet_text(snippet))
+
+def _size(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError("unreachable")
 
 
 def _snippet_text(snippet: Snippet) -> Text:
@@ -82,9 +190,9 @@ def _marked(raw: str, spans: Sequence[tuple[int, int]], base: str = "") -> Text:
     return text
 
 
-def _line(console: Console, text: Text, indent: int = INDENT) -> None:
-    """On a terminal, wrap with a hanging indent; elsewhere one unwrapped line."""
-    if console.is_terminal:
+def _print_line(console: Console, text: Text, indent: int, wrap: bool) -> None:
+    """Wrapped with a hanging indent on a terminal; one unwrapped line elsewhere."""
+    if wrap:
         console.print(Padding(text, (0, 0, 0, indent)) if indent else text)
     else:
         console.print(Text(" " * indent) + text, soft_wrap=True)
