@@ -1,15 +1,17 @@
-"""Analyzers: how text becomes index terms, for both indexing and querying.
+"""Analyzers: how text becomes index terms, for indexing and querying, per language.
 
-Built from named Whoosh filters. Text fields keep stop words in the index so that a
-quoted phrase ("Summit of the Americas") matches exactly; stop words are dropped
-from the *query* instead, outside phrases (see ``is_stop_term`` and search.py).
+English, French and Spanish each get their own Snowball stemmer and stop words;
+any other language is folded and lowercased but not stemmed. Accents are folded
+*before* stemming, so "Haïti" and "Haiti" can never stem apart. Stop words stay in
+the index so a quoted phrase ("Summit of the Americas") matches exactly; they are
+dropped from the *query* instead, outside phrases (see ``is_stop_term``).
 The schema pickles these analyzers: the classes here must stay importable by name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import cache
 
 from whoosh.analysis import (
     Analyzer,
@@ -23,8 +25,14 @@ from whoosh.analysis import (
 from whoosh.lang.stopwords import stoplists
 from whoosh.support.charset import accent_map
 
+# Languages with their own stemmer and stop words; everything else is NEUTRAL.
+LANGUAGES = ("en", "fr", "es")
+NEUTRAL = "und"
+ANALYZED = (*LANGUAGES, NEUTRAL)
+
 # Words, numbers and dotted abbreviations ("U.S"), plus an English possessive
 # ending so that "America’s" is one token ("america") rather than "america" + "s".
+# Other apostrophes split: French "l’élection" gives "l" + "election".
 WORD_PATTERN = r"\w+(?:\.\w+)*(?:['’]s\b)?"
 
 
@@ -44,31 +52,36 @@ class PossessiveFilter(Filter):  # type: ignore[misc]  # whoosh is untyped here
             yield t
 
 
-def text_analyzer() -> Analyzer:
-    """English article text: words, lowercase, accents folded, Snowball stems."""
-    return (
-        RegexTokenizer(WORD_PATTERN)
-        | LowercaseFilter()
-        | PossessiveFilter()
-        | CharsetFilter(accent_map)
-        | StemFilter(lang="en", cachesize=100_000)
-    )
+def analyzed_language(lang: str | None) -> str:
+    """Which analyzer an article in ``lang`` is indexed with."""
+    return lang if lang in LANGUAGES else NEUTRAL
+
+
+def text_analyzer(lang: str = "en") -> Analyzer:
+    """Article text: words, lowercase, accents folded, then that language's stems."""
+    chain = RegexTokenizer(WORD_PATTERN) | LowercaseFilter() | PossessiveFilter()
+    chain = chain | CharsetFilter(accent_map)
+    if lang in LANGUAGES:
+        chain = chain | StemFilter(lang=lang, cachesize=100_000)
+    return chain
 
 
 def name_analyzer() -> Analyzer:
-    """Person names: lowercase and accent-folded, never stemmed ("Benítez" = "benitez")."""
+    """Person names and the did-you-mean word list: lowercase, folded, never stemmed."""
     return RegexTokenizer(WORD_PATTERN) | LowercaseFilter() | CharsetFilter(accent_map)
 
 
-STOP_WORDS: frozenset[str] = frozenset(stoplists["en"])
+@cache
+def stop_words(lang: str) -> frozenset[str]:
+    return frozenset(stoplists[lang]) if lang in LANGUAGES else frozenset()
 
 
-@lru_cache(maxsize=1)
-def _stop_terms() -> frozenset[str]:
-    analyzer = text_analyzer()
-    return frozenset(t.text for word in STOP_WORDS for t in analyzer(word))
+@cache
+def _stop_terms(lang: str) -> frozenset[str]:
+    analyzer = text_analyzer(lang)
+    return frozenset(t.text for word in stop_words(lang) for t in analyzer(word))
 
 
-def is_stop_term(term: str) -> bool:
-    """True when an *analyzed* term is the form of an English stop word."""
-    return term in _stop_terms()
+def is_stop_term(term: str, lang: str = "en") -> bool:
+    """True when an *analyzed* term is the form of a stop word of ``lang``."""
+    return term in _stop_terms(lang)

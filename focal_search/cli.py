@@ -325,6 +325,7 @@ def reindex(
             full=full,
             lock_wait=wait,
             on_skip=_warn_skip,
+            on_warning=_warn_partial,
             on_progress=on_progress,
             on_notice=_stderr_line,
         )
@@ -417,7 +418,13 @@ def _open_or_build(locations: config.Locations) -> FocalIndex:
                 hint="pass --corpus DIR (or set FOCAL_SEARCH_CORPUS) or --index DIR",
             ) from missing
     _stderr_line(f"no index yet: building it from {locations.corpus} (once) …")
-    sync_index(locations.corpus, locations.index, on_skip=_warn_skip, on_notice=_stderr_line)
+    sync_index(
+        locations.corpus,
+        locations.index,
+        on_skip=_warn_skip,
+        on_warning=_warn_partial,
+        on_notice=_stderr_line,
+    )
     return open_index(locations.index)
 
 
@@ -497,15 +504,24 @@ def _notices(results: SearchResults) -> None:
 def _summary(report: SyncReport) -> str:
     kind = "Rebuilt" if report.full else "Updated"
     articles = f"{report.articles} article{'s' if report.articles != 1 else ''}"
+    records = ""
+    if report.records_skipped:
+        n = sum(report.records_skipped.values())
+        kinds = ", ".join(f"{count} {why}" for why, count in report.records_skipped.most_common())
+        records = f" · {n} record{'s' if n != 1 else ''} not articles ({kinds})"
     return (
         f"{kind} index: {articles} · {report.added} added, {report.updated} updated, "
         f"{report.removed} removed, {report.unchanged} unchanged, "
-        f"{len(report.skipped)} skipped · {report.seconds:.2f} s"
+        f"{len(report.skipped)} skipped{records} · {report.seconds:.2f} s"
     )
 
 
 def _warn_skip(path: str, reason: str) -> None:
     _stderr_line(f"skipped {path!r}: {reason}")
+
+
+def _warn_partial(path: str, problem: str) -> None:
+    _stderr_line(f"warning: {path!r}: {problem}")
 
 
 def _stderr_line(message: str) -> None:

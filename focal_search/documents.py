@@ -20,7 +20,8 @@ class Article:
     bio: str = ""  # the author note: searchable, weighted below the body
     url: str | None = None  # original URL, when the corpus layout reveals it
     date: str | None = None  # "YYYY-MM" or "YYYY", only when the source states it
-    lang: str = "en"
+    lang: str = "und"  # ISO 639-1 code, "und" when it cannot be told
+    captured: str | None = None  # when this copy was made (ISO 8601): WARC date or file time
 
     @property
     def year(self) -> int | None:

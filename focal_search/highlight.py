@@ -24,6 +24,7 @@ CONTEXT_BEFORE = 70  # characters kept before the first match of a passage
 MAX_EXPANSIONS = 500  # terms a prefix/wildcard/fuzzy query contributes to highlighting
 MAX_ANCHORS = 400  # matches considered as passage starts (bounds the cost on huge texts)
 SCAN_CHARS = 2_000_000  # how far into a field matches are looked for
+CACHE_WORDS = 200_000  # analysed forms remembered across the queries of a batch
 
 Span = tuple[int, int]
 
@@ -84,7 +85,13 @@ def match_spec(q: wq.Query, reader: Any, fields: Collection[str]) -> MatchSpec:
 class FieldMatcher:
     """Finds the spans of one field's terms and phrases in a text."""
 
-    def __init__(self, analyzer: Any, terms: set[str], phrases: list[tuple[tuple[str, ...], int]]):
+    def __init__(
+        self,
+        analyzer: Any,
+        terms: set[str],
+        phrases: list[tuple[tuple[str, ...], int]],
+        cache: dict[str, str] | None = None,
+    ):
         self._analyzer = analyzer
         self._terms = terms
         self._phrases = phrases
@@ -92,7 +99,15 @@ class FieldMatcher:
         # Stems keep the start of their word, so a two-letter prefix check on the
         # folded word skips the analyzer for nearly all words that cannot match.
         self._prefixes = {w[:2] for w in wanted}
-        self._cache: dict[str, str] = {}
+        self._cache: dict[str, str] = {} if cache is None else cache
+        if len(self._cache) > CACHE_WORDS:
+            self._cache.clear()
+
+    def with_query(
+        self, terms: set[str], phrases: list[tuple[tuple[str, ...], int]]
+    ) -> FieldMatcher:
+        """A matcher for another query, sharing this one's analysed-word cache."""
+        return FieldMatcher(self._analyzer, terms, phrases, self._cache)
 
     def __bool__(self) -> bool:
         return bool(self._terms or self._phrases)

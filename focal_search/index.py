@@ -15,30 +15,32 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import hashlib
 import json
 import os
 import shutil
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .analysis import analyzed_language
 from .documents import Article
 from .errors import CorpusMissing, IndexIncompatible, IndexLocked, IndexMissing
-from .extract import CorpusFile, SkipFile, read_article, read_bytes, walk_corpus
-from .schema import SCHEMA_VERSION
+from .extract import CorpusFile, ReadLog, SkipFile, load_source, walk_corpus
+from .extract.location import canonical_url, pair_key
+from .schema import SCHEMA_VERSION, lang_field
 
 CURRENT = "CURRENT"
 LOCK = "LOCK"
 META = "focal-search.json"
 GEN_PREFIX = "gen-"
 DEFAULT_LOCK_WAIT = 10.0  # seconds a second writer waits before giving up
+WRITER_MB = 128  # Whoosh's in-memory pool before it spills sorted runs to disk
 
 # (done, total) after each corpus file is processed.
 ProgressFn = Callable[[int, int], None]
@@ -55,7 +57,9 @@ class SyncReport:
     updated: int = 0
     removed: int = 0
     unchanged: int = 0
-    skipped: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # files: (path, reason)
+    records_skipped: Counter[str] = field(default_factory=Counter)  # inside captures
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # files read in part
     articles: int = 0  # in the index afterwards
     seconds: float = 0.0
 
@@ -169,13 +173,15 @@ def sync_index(
     full: bool = False,
     lock_wait: float = DEFAULT_LOCK_WAIT,
     on_skip: SkipFn | None = None,
+    on_warning: SkipFn | None = None,
     on_progress: ProgressFn | None = None,
     on_notice: Callable[[str], None] | None = None,
 ) -> SyncReport:
     """Bring the index at ``folder`` up to date with ``corpus``.
 
     Incremental unless ``full`` is set or there is no usable index yet. One bad
-    file is reported through ``on_skip`` and never stops the run.
+    file is reported through ``on_skip`` and never stops the run; ``on_warning``
+    hears of files read only in part (truncated captures, decompression bombs).
     """
     started = time.monotonic()
     if not corpus.is_dir():
@@ -195,10 +201,11 @@ def sync_index(
                 if on_notice:
                     on_notice(f"{err.message}; rebuilding it from scratch")
                 full = True
+        callbacks = _Callbacks(on_skip, on_warning, on_progress)
         if full or generation is None:
-            report = _rebuild(corpus, folder, on_skip, on_progress)
+            report = _rebuild(corpus, folder, callbacks)
         else:
-            report = _update(corpus, folder, generation, on_skip, on_progress)
+            report = _update(corpus, folder, generation, callbacks)
     report.seconds = time.monotonic() - started
     return report
 
@@ -206,9 +213,7 @@ def sync_index(
 # -- writing -----------------------------------------------------------------
 
 
-def _rebuild(
-    corpus: Path, folder: Path, on_skip: SkipFn | None, on_progress: ProgressFn | None
-) -> SyncReport:
+def _rebuild(corpus: Path, folder: Path, callbacks: _Callbacks) -> SyncReport:
     from whoosh import index as whoosh_index
 
     from .schema import build_schema
@@ -218,23 +223,11 @@ def _rebuild(
     new_gen = Path(tempfile.mkdtemp(prefix=f"{GEN_PREFIX}{stamp}-", dir=folder))
     try:
         ix = whoosh_index.create_in(str(new_gen), build_schema())
-        files = list(walk_corpus(corpus, on_error=_skip_sink(report, on_skip)))
-        writer = ix.writer(limitmb=128)
-        try:
-            for done, file in enumerate(files, 1):
-                doc = _load(file, report, on_skip)
-                if doc is not None:
-                    writer.add_document(**doc)
-                    report.added += 1
-                if on_progress:
-                    on_progress(done, len(files))
-            writer.commit()
-        except BaseException:
-            writer.cancel()
-            raise
-        report.articles = report.added
+        files = list(walk_corpus(corpus, on_error=_skip_sink(report, callbacks.on_skip)))
+        _apply(ix, files, {}, report, callbacks)
+        report.articles, duplicates = _counts(ix)
         ix.close()
-        _write_meta(new_gen, corpus, created=True)
+        _write_meta(new_gen, corpus, created=True, duplicates=duplicates)
         _switch_to(folder, new_gen)
     except BaseException:
         shutil.rmtree(new_gen, ignore_errors=True)
@@ -243,100 +236,155 @@ def _rebuild(
     return report
 
 
-def _update(
-    corpus: Path,
-    folder: Path,
-    generation: Path,
-    on_skip: SkipFn | None,
-    on_progress: ProgressFn | None,
-) -> SyncReport:
+def _update(corpus: Path, folder: Path, generation: Path, callbacks: _Callbacks) -> SyncReport:
     from whoosh import index as whoosh_index
 
     report = SyncReport(full=False)
     ix = whoosh_index.open_dir(str(generation))
     try:
-        indexed = _indexed_fingerprints(ix)
-        files = list(walk_corpus(corpus, on_error=_skip_sink(report, on_skip)))
+        indexed = _indexed_sources(ix)
+        files = list(walk_corpus(corpus, on_error=_skip_sink(report, callbacks.on_skip)))
         seen = {f.id for f in files}
         todo = [f for f in files if _stamp(indexed.get(f.id)) != f.stamp]
-        report.unchanged = len(files) - len(todo)
-        gone = [doc_id for doc_id in indexed if doc_id not in seen]
-
-        writer = None
-
-        def open_writer() -> Any:
-            nonlocal writer
-            if writer is None:
-                writer = ix.writer(limitmb=128)
-            return writer
-
-        try:
-            for done, file in enumerate(todo, 1):
-                old = indexed.get(file.id)
-                doc = _load(file, report, on_skip)
-                if doc is None:
-                    if old is not None:  # it was an article; now it is not
-                        open_writer().delete_by_term("id", file.id)
-                        report.removed += 1
-                elif old is None:
-                    open_writer().add_document(**doc)
-                    report.added += 1
-                else:
-                    open_writer().update_document(**doc)
-                    if _sha(old) == _sha(doc["fingerprint"]):
-                        report.unchanged += 1  # touched, same bytes: only the stamp moved
-                    else:
-                        report.updated += 1
-                if on_progress:
-                    on_progress(done, len(todo))
-            for doc_id in gone:
-                open_writer().delete_by_term("id", doc_id)
-                report.removed += 1
-            if writer is not None:
-                writer.commit()
-        except BaseException:
-            if writer is not None:
-                writer.cancel()
-            raise
-        report.articles = int(ix.doc_count())
+        changed = {f.id for f in todo}
+        report.unchanged = sum(
+            len(indexed[f.id].ids) for f in files if f.id in indexed and f.id not in changed
+        )
+        gone = [source for source in indexed if source not in seen]
+        _apply(ix, todo, indexed, report, callbacks, gone=gone)
+        report.articles, duplicates = _counts(ix)
     finally:
         ix.close()
-    _write_meta(generation, corpus, created=False)
+    _write_meta(generation, corpus, created=False, duplicates=duplicates)
     return report
 
 
-def _load(
-    file: CorpusFile,
+@dataclass
+class _Callbacks:
+    on_skip: SkipFn | None = None
+    on_warning: SkipFn | None = None
+    on_progress: ProgressFn | None = None
+
+
+@dataclass
+class _Source:
+    """What the index holds of one corpus file."""
+
+    fingerprint: str
+    ids: set[str]
+
+
+def _apply(
+    ix: Any,
+    files: list[CorpusFile],
+    indexed: dict[str, _Source],
     report: SyncReport,
-    on_skip: SkipFn | None,
-) -> dict[str, Any] | None:
-    """The Whoosh document for one file, or None (and a skip report) when unusable."""
+    callbacks: _Callbacks,
+    gone: list[str] = (),  # type: ignore[assignment]
+) -> None:
+    """Read each file and replace its articles; remove sources that are gone. One
+    commit for the whole run (many small commits leave many slow segments)."""
+    writer = None
+
+    def open_writer() -> Any:
+        nonlocal writer
+        if writer is None:
+            writer = ix.writer(limitmb=WRITER_MB)
+        return writer
+
     try:
-        data = read_bytes(file)
-        sha = hashlib.sha256(data).hexdigest()
-        article = read_article(file, data)
-    except SkipFile as skip:
-        report.skipped.append((str(file.path), str(skip)))
-        if on_skip:
-            on_skip(str(file.path), str(skip))
-        return None
-    return _document(article, f"{file.stamp}:{sha}")
+        for done, file in enumerate(files, 1):
+            old = indexed.get(file.id)
+            log = ReadLog()
+            new_ids: set[str] = set()
+            sha = None
+            try:
+                sha, articles = load_source(file, log)
+                for article in _guarded(articles):
+                    if article.id in new_ids:
+                        log.skip("repeated record")
+                        continue
+                    if not new_ids and old is not None:
+                        open_writer().delete_by_term("source", file.id)
+                    new_ids.add(article.id)
+                    open_writer().add_document(**_document(article, file, sha))
+            except SkipFile as skip:
+                _skip_sink(report, callbacks.on_skip)(file.path, str(skip))
+            if old is not None and not new_ids:
+                open_writer().delete_by_term("source", file.id)
+            _count(report, old, new_ids, same=old is not None and _sha(old.fingerprint) == sha)
+            report.records_skipped.update(log.skipped)
+            for warning in log.warnings:
+                report.warnings.append((str(file.path), warning))
+                if callbacks.on_warning:
+                    callbacks.on_warning(str(file.path), warning)
+            if callbacks.on_progress:
+                callbacks.on_progress(done, len(files))
+        for source in gone:
+            open_writer().delete_by_term("source", source)
+            report.removed += len(indexed[source].ids)
+        if writer is not None:
+            writer.commit()
+    except BaseException:
+        if writer is not None:
+            writer.cancel()
+        raise
 
 
-def _document(article: Article, fingerprint: str) -> dict[str, Any]:
+def _guarded(articles: Iterable[Article]) -> Iterator[Article]:
+    """Articles from a reader; any failure of the *reader* (a parser choking on hostile
+    input) skips the rest of that file instead of aborting the whole run. Failures of
+    the index writer are not caught here and do abort it."""
+    iterator = iter(articles)
+    while True:
+        try:
+            article = next(iterator)
+        except StopIteration:
+            return
+        except SkipFile:
+            raise
+        except RecursionError:
+            raise SkipFile("nested too deeply to read") from None
+        except Exception as err:  # noqa: BLE001 - third-party parsers raise anything
+            raise SkipFile(f"could not be read ({type(err).__name__}: {err})") from None
+        yield article
+
+
+def _count(report: SyncReport, old: _Source | None, new_ids: set[str], *, same: bool) -> None:
+    before = old.ids if old else set()
+    if same:
+        report.unchanged += len(new_ids)  # touched, same bytes: only the stamp moved
+    else:
+        report.updated += len(new_ids & before)
+        report.added += len(new_ids - before)
+    report.removed += len(before - new_ids)
+
+
+def _document(article: Article, file: CorpusFile, sha: str) -> dict[str, Any]:
+    lang = analyzed_language(article.lang)
     doc: dict[str, Any] = {
         "id": article.id,
-        "fingerprint": fingerprint,
+        "source": file.id,
+        "fingerprint": f"{file.stamp}:{sha}",
         "path": article.path,
         "title": article.title,
         "body": article.body,
         "bio": article.bio,
+        lang_field("title", lang): article.title,
+        lang_field("body", lang): article.body,
+        lang_field("bio", lang): article.bio,
         "author": "\n".join(article.authors),
         "authors": list(article.authors),
         "words": "\n".join((article.title, *article.authors, article.body, article.bio)),
         "lang": article.lang,
+        "canonical": canonical_url(article.url) if article.url else article.id,
         "undated": 0 if article.date else 1,
     }
+    pair = pair_key(article.url or article.id)
+    if pair:
+        doc["pair_key"] = pair
+    if article.captured:
+        doc["captured"] = article.captured
     if article.authors:
         doc["author_names"] = "\n".join(article.authors)
     if article.url:
@@ -347,22 +395,40 @@ def _document(article: Article, fingerprint: str) -> dict[str, Any]:
     return doc
 
 
-def _indexed_fingerprints(ix: Any) -> dict[str, str]:
-    """id -> fingerprint for every live document, read from columns (no stored text)."""
+def _indexed_sources(ix: Any) -> dict[str, _Source]:
+    """source -> fingerprint and article ids, read from columns (no stored text)."""
+    sources: dict[str, _Source] = {}
     with ix.reader() as reader:
         if reader.doc_count() == 0:
-            return {}
+            return sources
         ids = reader.column_reader("id")
+        origin = reader.column_reader("source")
         prints = reader.column_reader("fingerprint")
-        return {_text(ids[n]): _text(prints[n]) for n in reader.all_doc_ids()}
+        for n in reader.all_doc_ids():
+            source = _text(origin[n])
+            entry = sources.get(source)
+            if entry is None:
+                entry = sources[source] = _Source(_text(prints[n]), set())
+            entry.ids.add(_text(ids[n]))
+    return sources
+
+
+def _counts(ix: Any) -> tuple[int, int]:
+    """Live articles, and how many of them are extra captures of another's page."""
+    with ix.reader() as reader:
+        live = list(reader.all_doc_ids())
+        if not live:
+            return 0, 0
+        canonical = reader.column_reader("canonical")
+        return len(live), len(live) - len({canonical[n] for n in live})
 
 
 def _text(value: Any) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
-def _stamp(fingerprint: str | None) -> str | None:
-    return fingerprint.rsplit(":", 1)[0] if fingerprint else None
+def _stamp(source: _Source | None) -> str | None:
+    return source.fingerprint.rsplit(":", 1)[0] if source else None
 
 
 def _sha(fingerprint: str) -> str:
@@ -370,6 +436,8 @@ def _sha(fingerprint: str) -> str:
 
 
 def _skip_sink(report: SyncReport, on_skip: SkipFn | None) -> Callable[[Path, str], None]:
+    """Record a skipped file in the report and pass it on."""
+
     def sink(path: Path, reason: str) -> None:
         report.skipped.append((str(path), reason))
         if on_skip:
@@ -436,7 +504,7 @@ def _read_meta(generation: Path) -> dict[str, Any]:
     return meta
 
 
-def _write_meta(generation: Path, corpus: Path, *, created: bool) -> None:
+def _write_meta(generation: Path, corpus: Path, *, created: bool, duplicates: int) -> None:
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     path = generation / META
     meta: dict[str, Any] = {}
@@ -445,7 +513,12 @@ def _write_meta(generation: Path, corpus: Path, *, created: bool) -> None:
             meta = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             meta = {}
-    meta.update(schema_version=SCHEMA_VERSION, corpus=str(corpus.resolve()), last_reindex=now)
+    meta.update(
+        schema_version=SCHEMA_VERSION,
+        corpus=str(corpus.resolve()),
+        last_reindex=now,
+        duplicates=duplicates,
+    )
     meta.setdefault("created", now)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")

@@ -13,15 +13,24 @@ from typing import Any
 from whoosh import query as wq
 from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 
-from .analysis import name_analyzer, text_analyzer
+from .analysis import ANALYZED, name_analyzer, text_analyzer
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Field boosts for BM25F: a word in the title says more about the article than the
 # same word in the body; the author note says less.
 FIELD_BOOSTS = {"title": 3.0, "author": 2.0, "body": 1.0, "bio": 0.5}
-# Fields a bare word is searched in; the others need "field:".
+# Fields a bare word is searched in; the others need "field:". Title, body and bio
+# are indexed once per analyzer language ("body_fr"); a query names them plainly.
 DEFAULT_FIELDS = ("title", "author", "body", "bio")
+TEXT_FIELDS = ("title", "body", "bio")
+
+
+def lang_field(name: str, lang: str) -> str:
+    """The indexed field holding text field ``name`` of articles analysed as ``lang``."""
+    return f"{name}_{lang}"
+
+
 # Every field a user may name in a query, with what it holds (for help and errors).
 QUERY_FIELDS = {
     "title": "words of the title",
@@ -92,20 +101,21 @@ class DateField(ID):  # type: ignore[misc]  # whoosh is untyped here
 
 
 def build_schema() -> Schema:
-    text = text_analyzer()
-    return Schema(
-        # Stable identity: path relative to the corpus root. Column for fast sync.
+    fields: dict[str, Any] = dict(
+        # Stable identity: path relative to the corpus root, plus "#record" for files
+        # holding several articles (WARC, JSON Lines).
         id=ID(stored=True, unique=True, sortable=True),
-        # "size:mtime_ns:sha256" of the source file: the incremental sync compares
-        # the stat part first and only hashes files whose stat changed.
+        # The corpus file an article came from: the unit of incremental sync.
+        source=ID(stored=True, sortable=True),
+        # "size:mtime_ns:sha256" of that file: the sync compares the stat part first
+        # and only hashes files whose stat changed.
         fingerprint=ID(sortable=True),
         # Where the text came from, for display; the id is relative, this is not.
         path=STORED(),
-        # Searchable texts. multitoken_query="phrase": a query word the analyzer
-        # splits ("Mexico-Canada") must match as a phrase, not as two loose words.
-        title=TEXT(analyzer=text, stored=True, multitoken_query="phrase"),
-        body=TEXT(analyzer=text, stored=True, multitoken_query="phrase"),
-        bio=TEXT(analyzer=text, stored=True, multitoken_query="phrase"),
+        # The texts as written, for snippets and `show` (indexed per language below).
+        title=STORED(),
+        body=STORED(),
+        bio=STORED(),
         author=TEXT(analyzer=name_analyzer(), multitoken_query="phrase"),
         # The author list as written, for display ("author" above is for matching).
         authors=STORED(),
@@ -115,6 +125,12 @@ def build_schema() -> Schema:
         # Separate from the stemmed fields so fuzzy terms never expand against it.
         words=TEXT(analyzer=name_analyzer(), phrase=False),
         url=ID(stored=True),
+        # Captures of one page (any scheme, host alias, trailing slash, index page)
+        # share this key; results keep the newest capture ("captured", ISO time).
+        canonical=ID(stored=True, sortable=True),
+        captured=ID(stored=True, sortable=True),
+        # Versions of one article in several languages share this key.
+        pair_key=ID(stored=True),
         # "YYYY-MM" or "YYYY" when the source states it; year for numeric ranges.
         date=DateField(stored=True, sortable=True),
         year=NUMERIC(int, bits=16, signed=False, sortable=True),
@@ -122,3 +138,10 @@ def build_schema() -> Schema:
         undated=NUMERIC(int, bits=8, signed=False, sortable=True),
         lang=ID(stored=True, sortable=True),
     )
+    for lang in ANALYZED:
+        # multitoken_query="phrase": a query word the analyzer splits ("Mexico-Canada")
+        # must match as a phrase, not as two loose words.
+        analyzer = text_analyzer(lang)
+        for name in TEXT_FIELDS:
+            fields[lang_field(name, lang)] = TEXT(analyzer=analyzer, multitoken_query="phrase")
+    return Schema(**fields)

@@ -17,21 +17,19 @@ from whoosh import qparser, sorting
 from whoosh import query as wq
 from whoosh.scoring import BM25F
 
-from .analysis import STOP_WORDS, is_stop_term, name_analyzer
+from .analysis import ANALYZED, analyzed_language, is_stop_term, name_analyzer, stop_words
 from .documents import Article
 from .errors import ArticleNotFound, QuerySyntaxError
 from .highlight import FieldMatcher, Snippet, best_snippets, lead_snippet, match_spec
 from .index import FocalIndex
-from .schema import DEFAULT_FIELDS, FIELD_BOOSTS, QUERY_FIELDS, date_range
+from .schema import FIELD_BOOSTS, QUERY_FIELDS, TEXT_FIELDS, date_range, lang_field
 
 SNIPPETS_PER_HIT = 3
 SORTS = ("relevance", "date", "-date")
 FEW_HITS = 3  # below this many hits, a did-you-mean suggestion is looked for
 FIELD_ALIASES = {"author": ["authors", "by"]}
-# Fields whose text is stemmed: their stop-word test uses the stemmed forms.
-_STEMMED_FIELDS = {"title", "body", "bio"}
 # Stored texts in which matches are marked.
-_HIGHLIGHTED = ("title", "body", "bio")
+_HIGHLIGHTED = TEXT_FIELDS
 
 
 @dataclass
@@ -47,11 +45,40 @@ class Hit:
     lang: str
     snippets: list[Snippet] = field(default_factory=list)
     title_highlights: list[tuple[int, int]] = field(default_factory=list)
+    # This page was captured this many times, at these URLs (newest capture shown).
+    captures: int = 1
+    capture_urls: list[str] = field(default_factory=list)
 
     @property
     def location(self) -> str:
         """Where a reader finds the original: the URL when known, else the file."""
         return self.url or self.path
+
+
+@dataclass(frozen=True)
+class Capture:
+    id: str
+    url: str | None
+    captured: str | None
+
+
+@dataclass(frozen=True)
+class Related:
+    """Another article related to one being shown (a translation)."""
+
+    id: str
+    lang: str
+    title: str
+    location: str
+
+
+@dataclass
+class ArticleView:
+    """An article as `show` presents it."""
+
+    article: Article
+    captures: list[Capture]
+    translations: list[Related]
 
 
 @dataclass(frozen=True)
@@ -114,25 +141,40 @@ class SearchResults:
         return (time.monotonic() - self.started) * 1000
 
 
-def build_parser(schema: Any, *, any_words: bool = False) -> qparser.QueryParser:
-    """The query language: AND by default (OR with ``any_words``), OR, NOT / -word, (),
-    "phrases" and "proximity"~N, prefix*, fuzzy~ and fuzzy~2, fields, ranges."""
+def build_parser(schema: Any, lang: str = "en", *, any_words: bool = False) -> qparser.QueryParser:
+    """The query language, for articles analysed as ``lang``: AND by default (OR with
+    ``any_words``), OR, NOT / -word, (), "phrases" and "proximity"~N, prefix*,
+    fuzzy~ and fuzzy~2, fields, ranges. ``title:`` means that language's title field."""
     group = qparser.OrGroup if any_words else qparser.AndGroup
-    parser = qparser.MultifieldParser(
-        list(DEFAULT_FIELDS), schema, fieldboosts=FIELD_BOOSTS, group=group
-    )
+    names = {name: lang_field(name, lang) for name in TEXT_FIELDS}
+    fields = [names["title"], "author", names["body"], names["bio"]]
+    boosts = {names.get(name, name): boost for name, boost in FIELD_BOOSTS.items()}
+    parser = qparser.MultifieldParser(fields, schema, fieldboosts=boosts, group=group)
     # "-word" negates like NOT, but only at the start of a word: "Mexico-Canada" stays.
     parser.replace_plugin(
         qparser.OperatorsPlugin(Not=r"(^|(?<=(\s|[()])))(NOT(?=\s)|-(?=[\w\"(]))")
     )
-    parser.add_plugin(qparser.FieldAliasPlugin(FIELD_ALIASES))
+    aliases = {**FIELD_ALIASES, **{indexed: [name] for name, indexed in names.items()}}
+    parser.add_plugin(qparser.FieldAliasPlugin(aliases))
     parser.add_plugin(qparser.FuzzyTermPlugin())
     parser.add_plugin(qparser.GtLtPlugin())
     return parser
 
 
-def parse_query(parser: qparser.QueryParser, text: str) -> wq.Query:
-    """Parse ``text``; QuerySyntaxError when it cannot mean a search."""
+class QueryParser:
+    """Parses a query once per language present in the index and ORs the variants, so a
+    query finds articles in every language: each language's stems and stop words."""
+
+    def __init__(self, schema: Any, langs: list[str], *, any_words: bool = False) -> None:
+        self.parsers = {lang: build_parser(schema, lang, any_words=any_words) for lang in langs}
+
+    def parse(self, text: str) -> wq.Query:
+        variants = [parse_query(parser, text, lang) for lang, parser in self.parsers.items()]
+        return variants[0] if len(variants) == 1 else wq.Or(variants)
+
+
+def parse_query(parser: qparser.QueryParser, text: str, lang: str = "en") -> wq.Query:
+    """Parse ``text`` for one language; QuerySyntaxError when it cannot mean a search."""
     if not text.strip():
         raise QuerySyntaxError(
             "the query is empty", hint='try e.g. focal-search query "smart border"'
@@ -142,7 +184,7 @@ def parse_query(parser: qparser.QueryParser, text: str) -> wq.Query:
     except Exception as err:  # Whoosh raises assorted types on malformed input
         raise QuerySyntaxError(f"cannot parse query {text!r}: {err}") from err
     _raise_on_errors(q, text)
-    without_stops = _drop_stop_words(q).normalize()
+    without_stops = _drop_stop_words(q, lang).normalize()
     # A query of nothing but stop words ("The Who") keeps them rather than match nothing.
     return q if without_stops is wq.NullQuery else without_stops
 
@@ -154,9 +196,24 @@ class Searcher:
         self.index = index
         self._searcher = index.whoosh.searcher(weighting=BM25F())
         schema = index.whoosh.schema
+        reader = self._searcher.reader()
+        langs = [
+            lang
+            for lang in ANALYZED
+            if any(reader.field_length(lang_field(name, lang)) for name in TEXT_FIELDS)
+        ] or ["en"]
         self._parsers = {
-            False: build_parser(schema),
-            True: build_parser(schema, any_words=True),
+            False: QueryParser(schema, langs),
+            True: QueryParser(schema, langs, any_words=True),
+        }
+        # Only an archive with several captures of a page pays for collapsing them.
+        self._dedupe = bool(index.meta.get("duplicates"))
+        self._matchers = {
+            lang: {
+                name: FieldMatcher(schema[lang_field(name, lang)].analyzer, set(), [])
+                for name in _HIGHLIGHTED
+            }
+            for lang in langs
         }
 
     def __enter__(self) -> Searcher:
@@ -188,15 +245,13 @@ class Searcher:
         if sort not in SORTS:
             raise QuerySyntaxError(f"unknown sort {sort!r}", hint=f"use one of: {', '.join(SORTS)}")
         filters = filters or Filters()
-        q = parse_query(self._parsers[any_words], text)
+        q = self._parsers[any_words].parse(text)
         wanted = None if limit is None else offset + limit
-        results = self._searcher.search(
-            q, limit=wanted, filter=filters.query(), sortedby=_sort_facet(sort)
-        )
+        results = self._run(q, filters, limit=wanted, sort=sort)
         found = SearchResults(
             query=text,
             parsed=str(q),
-            total=len(results),
+            total=self._total(results),
             offset=offset,
             hits=self._hits(q, results, offset, scored=sort == "relevance"),
             started=started,
@@ -211,16 +266,44 @@ class Searcher:
 
     def count(self, text: str, *, filters: Filters | None = None, any_words: bool = False) -> int:
         """How many articles match, without ranking or snippets."""
-        q = parse_query(self._parsers[any_words], text)
-        f = (filters or Filters()).query()
-        return len(self._searcher.search(q, limit=1, filter=f))
+        q = self._parsers[any_words].parse(text)
+        return self._total(self._run(q, filters or Filters(), limit=1))
 
-    def article(self, ref: str, corpus: Path | None = None) -> Article:
-        """The article named by its id, its file path, or its original URL."""
+    def _run(
+        self, q: wq.Query, filters: Filters, *, limit: int | None, sort: str = "relevance"
+    ) -> Any:
+        options: dict[str, Any] = {
+            "limit": limit,
+            "filter": filters.query(),
+            "sortedby": _sort_facet(sort),
+        }
+        if self._dedupe:
+            options.update(
+                collapse="canonical",
+                collapse_limit=1,
+                collapse_order=sorting.FieldFacet("captured", reverse=True),
+            )
+        return self._searcher.search(q, **options)
+
+    def _total(self, results: Any) -> int:
+        """Matching articles, a page captured several times counted once. (Whoosh's
+        own counts are not exact once results are collapsed.)"""
+        if not self._dedupe:
+            return len(results)
+        canonical = self._searcher.reader().column_reader("canonical")
+        return len({canonical[n] for n in results.docs()})
+
+    def article(self, ref: str, corpus: Path | None = None) -> ArticleView:
+        """The article named by its id, its file path, or its original URL, with its
+        other captures and its versions in other languages."""
         for fieldname, value in _lookup_keys(ref, corpus):
             stored = self._searcher.document(**{fieldname: value})
             if stored:
-                return _article(stored)
+                return ArticleView(
+                    article=_article(stored),
+                    captures=self._captures(stored),
+                    translations=self._translations(stored),
+                )
         raise ArticleNotFound(
             f"no article {ref!r} in the index",
             hint="use an id, path or URL printed by `focal-search query`",
@@ -242,17 +325,51 @@ class Searcher:
             if loose:
                 found.any_total = loose
 
+    def _captures(self, stored: dict[str, Any]) -> list[Capture]:
+        """Every capture of this article's page, newest first."""
+        docs = self._searcher.documents(canonical=stored["canonical"]) if self._dedupe else [stored]
+        found = [Capture(d["id"], d.get("url"), d.get("captured")) for d in docs]
+        return sorted(found, key=lambda c: c.captured or "", reverse=True)
+
+    def _translations(self, stored: dict[str, Any]) -> list[Related]:
+        if not stored.get("pair_key"):
+            return []
+        seen = {stored["canonical"]}
+        related = []
+        for doc in self._searcher.documents(pair_key=stored["pair_key"]):
+            if doc.get("lang") != stored.get("lang") and doc["canonical"] not in seen:
+                seen.add(doc["canonical"])
+                related.append(
+                    Related(
+                        doc["id"],
+                        doc.get("lang", "und"),
+                        doc.get("title", ""),
+                        doc.get("url") or doc.get("path", doc["id"]),
+                    )
+                )
+        return related
+
     def _hits(self, q: wq.Query, results: Any, offset: int, scored: bool) -> Iterator[Hit]:
-        spec = match_spec(q, self._searcher.reader(), _HIGHLIGHTED)
-        schema = self.index.whoosh.schema
+        spec = match_spec(
+            q,
+            self._searcher.reader(),
+            [lang_field(n, lang) for lang in self._matchers for n in _HIGHLIGHTED],
+        )
         matchers = {
-            name: FieldMatcher(
-                schema[name].analyzer, spec.terms.get(name, set()), spec.phrases.get(name, [])
-            )
-            for name in _HIGHLIGHTED
+            lang: {
+                name: matcher.with_query(
+                    spec.terms.get(lang_field(name, lang), set()),
+                    spec.phrases.get(lang_field(name, lang), []),
+                )
+                for name, matcher in by_name.items()
+            }
+            for lang, by_name in self._matchers.items()
         }
+        fallback = next(iter(matchers.values()))
         for rank, hit in enumerate(results[offset:], start=offset + 1):
             stored = hit.fields()
+            by_field = matchers.get(analyzed_language(stored.get("lang")), fallback)
+            captures = self._captures(stored) if self._dedupe else []
             yield Hit(
                 rank=rank,
                 score=float(hit.score or 0.0) if scored else None,
@@ -263,10 +380,12 @@ class Searcher:
                 url=stored.get("url"),
                 path=stored.get("path", stored["id"]),
                 lang=stored.get("lang", "und"),
-                snippets=_snippets(stored, matchers),
-                title_highlights=matchers["title"].spans(stored.get("title", ""))
-                if matchers["title"]
+                snippets=_snippets(stored, by_field),
+                title_highlights=by_field["title"].spans(stored.get("title", ""))
+                if by_field["title"]
                 else [],
+                captures=max(1, len(captures)),
+                capture_urls=list(dict.fromkeys(c.url for c in captures if c.url)),
             )
 
 
@@ -339,17 +458,18 @@ def _raise_on_errors(q: wq.Query, text: str) -> None:
             raise QuerySyntaxError(f"invalid query {text!r}: {error}")
 
 
-def _drop_stop_words(q: wq.Query) -> wq.Query:
+def _drop_stop_words(q: wq.Query, lang: str) -> wq.Query:
     """Remove stop-word terms, except inside phrases (they are whole Phrase nodes)."""
-    if isinstance(q, wq.Term) and _is_stop(q.fieldname, q.text):
+    if isinstance(q, wq.Term) and _is_stop(q.fieldname, q.text, lang):
         return wq.NullQuery
     if q.is_leaf() or isinstance(q, wq.Phrase):
         return q
-    return q.apply(_drop_stop_words)
+    return q.apply(lambda child: _drop_stop_words(child, lang))
 
 
-def _is_stop(fieldname: str, text: Any) -> bool:
-    if fieldname not in _STEMMED_FIELDS and fieldname != "author":
+def _is_stop(fieldname: str, text: Any, lang: str) -> bool:
+    stemmed = fieldname in {lang_field(name, lang) for name in TEXT_FIELDS}
+    if not stemmed and fieldname != "author":
         return False  # ids, dates, numbers (whose terms are encoded bytes) are never stops
     word = text.decode("utf-8") if isinstance(text, bytes) else str(text)
-    return is_stop_term(word) if fieldname in _STEMMED_FIELDS else word in STOP_WORDS
+    return is_stop_term(word, lang) if stemmed else word in stop_words(lang)

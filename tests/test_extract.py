@@ -55,8 +55,7 @@ def test_sidebar_and_navigation_removed() -> None:
         ["Open as PDF\nBolivia held elections in 2009.", "Turnout was high."],
         "Ana Pérez is a senior analyst.",
         extra_top=(
-            "A View of the Hemisphere\n\n"
-            "Explore the link between governance and development.\n\n"
+            "A View of the Hemisphere\n\nExplore the link between governance and development.\n\n"
         ),
     ).replace(
         "Turnout was high.",
@@ -91,7 +90,7 @@ def test_sidebar_and_navigation_removed() -> None:
     ],
 )
 def test_author_line(line: str, names: list[str]) -> None:
-    assert focal_page._authors(line) == names
+    assert focal_page.parse_authors(line) == names
 
 
 def test_bio_without_end_mark_found_by_author_name() -> None:

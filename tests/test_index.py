@@ -42,7 +42,7 @@ def test_noop_sync_reads_nothing(corpus: Path, tmp_path: Path, monkeypatch) -> N
     def no_reading(*args, **kwargs):
         raise AssertionError("an unchanged file was read")
 
-    monkeypatch.setattr(index_module, "read_bytes", no_reading)
+    monkeypatch.setattr(index_module, "load_source", no_reading)
     report = sync_index(corpus, tmp_path / "ix")
     assert (report.full, report.unchanged, report.changed) == (False, 2, False)
 

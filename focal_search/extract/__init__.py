@@ -1,24 +1,38 @@
 """Readers that turn corpus files into Articles, one module per source format.
 
-``walk_corpus`` lists what could be indexed (a stat, no read); ``read_article``
-reads one file and raises ``SkipFile`` with a reason when it cannot be used.
+``walk_corpus`` lists what could be indexed (a stat, no read); ``load_source``
+reads one file into its content hash and articles, and raises ``SkipFile`` with a
+reason when the file cannot be used at all.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import BinaryIO
 
 from ..documents import Article
+from .log import ReadLog
 from .text import SkipFile
 
-__all__ = ["CorpusFile", "SkipFile", "read_article", "walk_corpus", "SUFFIXES"]
+__all__ = ["CorpusFile", "ReadLog", "SkipFile", "load_source", "walk_corpus", "SUFFIXES"]
 
-# Suffix -> reader name. Only these files are corpus files; everything else is ignored
-# silently (images, PDFs, READMEs of a mirror are not articles).
-SUFFIXES = (".txt",)
+# The parsing libraries log their complaints about damaged input; with no handler
+# configured, Python would print them on stderr, over our progress bar and messages.
+# What matters reaches the user through SkipFile and ReadLog instead.
+for _name in ("warcio", "trafilatura", "htmldate", "courlan", "charset_normalizer", "justext"):
+    logging.getLogger(_name).addHandler(logging.NullHandler())
+
+# Only these files are corpus files; everything else is ignored silently (images,
+# PDFs, stylesheets of a mirror are not articles).
+PAGE_SUFFIXES = (".txt", ".html", ".htm", ".xhtml")
+STREAM_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz", ".wacz", ".jsonl")
+SUFFIXES = PAGE_SUFFIXES + STREAM_SUFFIXES
 
 # Receives (path, reason) for each file or folder that cannot be used.
 ErrorSink = Callable[[Path, str], None]
@@ -69,24 +83,64 @@ def walk_corpus(root: Path, on_error: ErrorSink | None = None) -> Iterator[Corpu
             yield CorpusFile(path=path, id=rel, size=st.st_size, mtime_ns=st.st_mtime_ns)
 
 
-def read_bytes(file: CorpusFile) -> bytes:
-    """The file's bytes, or SkipFile with a reason a person understands."""
+def load_source(file: CorpusFile, log: ReadLog) -> tuple[str, Iterable[Article]]:
+    """The file's SHA-256 and its articles (read lazily for multi-article formats)."""
+    name = file.path.name.lower()
+    captured = datetime.fromtimestamp(file.mtime_ns / 1e9, timezone.utc).isoformat(
+        timespec="seconds"
+    )
+    if name.endswith(PAGE_SUFFIXES):
+        data = _read_bytes(file)
+        sha = hashlib.sha256(data).hexdigest()
+        if name.endswith(".txt"):
+            from . import focal_page
+
+            return sha, [focal_page.parse(data, id=file.id, path=str(file.path), captured=captured)]
+        from . import html_page
+
+        return sha, [html_page.parse(data, id=file.id, path=str(file.path), captured=captured)]
+    sha = _hash_file(file)
+    if name.endswith(".jsonl"):
+        return sha, _jsonl(file, log, captured)
+    from . import warc
+
+    if name.endswith(".wacz"):
+        return sha, warc.read_wacz(file.path, file_id=file.id, log=log)
+    return sha, warc.read_warc(file.path, file_id=file.id, log=log)
+
+
+def _jsonl(file: CorpusFile, log: ReadLog, captured: str) -> Iterator[Article]:
+    from . import records
+
+    with _open(file) as stream:
+        yield from records.read(
+            stream, file_id=file.id, path=str(file.path), log=log, captured=captured
+        )
+
+
+def _read_bytes(file: CorpusFile) -> bytes:
+    """A single-page file's bytes, or SkipFile with a reason a person understands."""
     if file.size > MAX_FILE_BYTES:
         raise SkipFile(
             f"too large ({file.size // (1024 * 1024)} MB; the limit is "
             f"{MAX_FILE_BYTES // (1024 * 1024)} MB)"
         )
+    with _open(file) as fh:
+        return fh.read(MAX_FILE_BYTES + 1)
+
+
+def _hash_file(file: CorpusFile) -> str:
+    digest = hashlib.sha256()
+    with _open(file) as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _open(file: CorpusFile) -> BinaryIO:
     try:
-        with open(file.path, "rb") as fh:
-            return fh.read(MAX_FILE_BYTES + 1)
+        return open(file.path, "rb")
     except FileNotFoundError:
         raise SkipFile("vanished before it could be read") from None
     except OSError as err:
         raise SkipFile(f"cannot read: {err.strerror or err}") from None
-
-
-def read_article(file: CorpusFile, data: bytes) -> Article:
-    """Turn one corpus file's bytes into an Article (SkipFile when it holds none)."""
-    from . import focal_page
-
-    return focal_page.parse(data, id=file.id, path=str(file.path))

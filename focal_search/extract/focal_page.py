@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from ..documents import Article
-from . import location
+from . import language, location
 from .text import SkipFile, clean_text, decode
 
 # Lines that are never content. Matched against the whole line, whitespace-collapsed.
@@ -37,7 +37,7 @@ _EDITION = re.compile(r"^also in this (?:edition|issue)\s*:?\s*(.*)$", re.IGNORE
 # The archive renders the article's closing glyph as its alt text, glued to the last
 # body sentence ("...programs.blue square"): the body ends there and the bio follows.
 _END_MARK = re.compile(r"\s*blue square\s*$", re.IGNORECASE)
-_TITLE_LANG = re.compile(r"\s*[|\-–]\s*(?:EN|FR|SP|ES)\s*$")
+_TITLE_LANG = re.compile(r"(?:\s*\|\s*|\s+[-–]\s+)(EN|FR|SP|ES)\s*$")
 _NAME_SPLIT = re.compile(r"\s*(?:,\s*(?:and\s+)?|\s+and\s+|\s+&\s+|\s+et\s+|\s+y\s+)\s*")
 _PARTICLES = {
     "de",
@@ -60,26 +60,28 @@ _PARTICLES = {
     "bin",
     "al",
 }
-_BIO_VERB = re.compile(r"^(?:is|was|are|were|has|holds|serves|teaches|works|,)\b")
+# How a bio sentence continues after the author's name, in English, French and Spanish.
+_BIO_VERB = re.compile(
+    r"^(?:is|was|are|were|has|holds|serves|teaches|works|est|était|sont|a été|travaille"
+    r"|es|fue|son|ha sido|trabaja|,)(?:\b|\s)"
+)
 
 
-def parse(data: bytes, *, id: str, path: str) -> Article:
+def parse(data: bytes, *, id: str, path: str, captured: str | None = None) -> Article:
     """Parse one FOCAL page; SkipFile when no title and body can be found."""
     text = clean_text(decode(data))
-    blocks = _content_blocks(text)
-    paragraphs = [p for block in blocks for p in block]
+    paragraphs = [p for block in _content_blocks(text.split("\n")) for p in block]
     if not paragraphs:
         raise SkipFile("no article text (only archive boilerplate)")
-
-    title = _TITLE_LANG.sub("", paragraphs[0]).strip()
+    title, title_lang = split_title(paragraphs[0])
     rest = paragraphs[1:]
-    authors = _authors(rest[0]) if rest else []
+    authors = parse_authors(rest[0]) if rest else []
     if authors:
         rest = rest[1:]
-    body, bio = _split_bio(rest, authors)
+    body, bio = split_bio(rest, authors)
     if not body:
         raise SkipFile("no article body after the title")
-
+    hinted = title_lang or location.lang_from_name(id) or location.lang_from_id(id)
     return Article(
         id=id,
         path=path,
@@ -89,15 +91,29 @@ def parse(data: bytes, *, id: str, path: str) -> Article:
         bio="\n".join(bio),
         url=location.url_from_id(id),
         date=location.date_from_name(id),
-        lang=location.lang_from_id(id) or "en",
+        lang=hinted or language.detect(title + "\n" + "\n".join(body)),
+        captured=captured,
     )
 
 
-def _content_blocks(text: str) -> list[list[str]]:
+def split_title(title: str) -> tuple[str, str | None]:
+    """A title without its "| FR" language marker, and the language it names."""
+    m = _TITLE_LANG.search(title)
+    if not m:
+        return title.strip(), None
+    return title[: m.start()].strip(), language.normalize(m.group(1))
+
+
+def strip_boilerplate(lines: list[str]) -> list[str]:
+    """Archive banner, sidebar, navigation and comment footer removed from lines."""
+    return [p for block in _content_blocks(lines) for p in block]
+
+
+def _content_blocks(lines: list[str]) -> list[list[str]]:
     """Blank-line separated blocks of non-boilerplate lines, footer cut off."""
     blocks: list[list[str]] = [[]]
     in_edition_list = False
-    for raw in text.split("\n"):
+    for raw in lines:
         line = " ".join(raw.split())
         if not line:
             blocks.append([])
@@ -120,9 +136,9 @@ def _content_blocks(text: str) -> list[list[str]]:
     return [b for b in blocks if b]
 
 
-def _authors(line: str) -> list[str]:
+def parse_authors(line: str) -> list[str]:
     """The names on an author line, or [] when the line does not read like one."""
-    if len(line) > 160 or line.endswith((".", ":", "?", "!")) and not line.endswith(" Jr."):
+    if len(line) > 160 or (line.endswith((".", ":", "?", "!")) and not line.endswith(" Jr.")):
         return []
     line = re.sub(r"^(?:by|par|por)\s+", "", line, flags=re.IGNORECASE)
     names = [n.strip() for n in _NAME_SPLIT.split(line) if n.strip()]
@@ -139,7 +155,7 @@ def _is_name(name: str) -> bool:
     return bool(capitalised) and all(w[0].isupper() and not w.isdigit() for w in capitalised)
 
 
-def _split_bio(paragraphs: list[str], authors: list[str]) -> tuple[list[str], list[str]]:
+def split_bio(paragraphs: list[str], authors: list[str]) -> tuple[list[str], list[str]]:
     """Separate the trailing author bio from the body."""
     for i, para in enumerate(paragraphs):
         if _END_MARK.search(para):

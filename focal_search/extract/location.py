@@ -8,7 +8,7 @@ from an explicit month-and-year (or year-month) in the file name, never guessed.
 from __future__ import annotations
 
 import re
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 _HOST = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}(?::\d{1,5})?$", re.I)
 
@@ -34,6 +34,8 @@ for _num, _names in enumerate(
         _MONTHS[_name] = _num
 
 _LANG_FOLDERS = {"en": "en", "fr": "fr", "es": "es", "sp": "es"}
+_LANG_SUFFIX = re.compile(r"[-_](en|fr|es|sp)$")
+_INDEX_PAGE = re.compile(r"/(?:index|default)\.(?:html?|php|aspx?)$", re.IGNORECASE)
 
 
 def url_from_id(doc_id: str) -> str | None:
@@ -64,6 +66,39 @@ def lang_from_id(doc_id: str) -> str | None:
         if part in _LANG_FOLDERS:
             return _LANG_FOLDERS[part]
     return None
+
+
+def canonical_url(url: str) -> str:
+    """The key under which captures of one page are the same article: scheme, "www.",
+    default port, fragment, trailing slash and index pages do not matter."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    if parts.port and parts.port not in (80, 443):
+        host = f"{host}:{parts.port}"
+    path = _INDEX_PAGE.sub("/", parts.path or "/").rstrip("/")
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{host}{path}{query}"
+
+
+def lang_from_name(doc_id: str) -> str | None:
+    """A language suffix on the file or page name: ``report-fr``, ``note_sp.html``."""
+    stem = doc_id.rstrip("/").rsplit("/", 1)[-1].split(".", 1)[0].lower()
+    m = _LANG_SUFFIX.search(stem)
+    return _LANG_FOLDERS[m.group(1)] if m else None
+
+
+def pair_key(where: str) -> str | None:
+    """What the versions of one article in several languages share, when the archive
+    makes it evident: the same slug with -en / -fr / -es, or the same leading number
+    in the same section (``433-april-2011-x`` and ``433-avril-2011-x``)."""
+    path = canonical_url(where) if "://" in where else where.rsplit(".", 1)[0]
+    folders, _, slug = path.rpartition("/")
+    folders = "/".join(p for p in folders.split("/") if p.lower() not in _LANG_FOLDERS)
+    m = _LANG_SUFFIX.search(slug.lower())
+    if m:
+        return f"{folders}/{slug[: m.start()]}"
+    number = re.match(r"^(\d+)-", slug)
+    return f"{folders}/#{number.group(1)}" if number else None
 
 
 def _is_year(word: str) -> bool:

@@ -37,23 +37,73 @@ def clean_text(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def decode(data: bytes) -> str:
-    """Decode a text file: UTF-8 (with or without BOM), else Windows-1252.
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE
+)
+CP1252_MARGIN = 0.2  # how much messier cp1252 may read than the detected encoding
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 
-    cp1252 is what undeclared legacy archive files almost always are; bytes that are
-    neither mean the file is not text we can trust, so it is skipped.
+
+def decode(data: bytes, declared: str | None = None, *, html: bool = False) -> str:
+    """Decode archive bytes: BOM, then the declared charset (HTTP header), then a
+    ``<meta charset>`` (HTML), then UTF-8, then detection (legacy pages that
+    declare nothing are usually Windows-1252, which detection recognises).
     """
     if not data.strip():
         raise SkipFile("empty file")
-    if b"\x00" in data[:8192]:
+    bom = next((enc for mark, enc in _BOMS if data.startswith(mark)), None)
+    if bom is None and b"\x00" in data[:8192]:
         raise SkipFile("binary file (contains NUL bytes)")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
+    candidates = [bom, declared]
+    if html:
+        meta = _META_CHARSET.search(data[:4096])
+        candidates.append(meta.group(1).decode("ascii") if meta else None)
+    for encoding in filter(None, candidates):
         try:
-            text = data.decode("cp1252")
-        except UnicodeDecodeError:
-            raise SkipFile("undecodable (neither UTF-8 nor Windows-1252 text)") from None
+            return _check_text(data.decode(_codec(encoding)))
+        except (LookupError, UnicodeDecodeError):
+            continue  # a wrong or unknown declaration: fall through to UTF-8 / detection
+    try:
+        return _check_text(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        pass
+    return _check_text(_detect(data))
+
+
+def _codec(name: str) -> str:
+    name = name.strip().lower()
+    # Browsers read latin-1 / ascii labels as windows-1252; so do we (the WHATWG rule).
+    return "cp1252" if name in ("iso-8859-1", "latin-1", "latin1", "us-ascii", "ascii") else name
+
+
+def _detect(data: bytes) -> str:
+    """Undeclared, not UTF-8. Detection alone often calls Western text cp1250 or
+    cp1257 (measured: French cp1252 read as cp1257), so Windows-1252 wins unless it
+    reads clearly worse than the detected encoding (as Cyrillic or Polish text does).
+    """
+    from charset_normalizer import from_bytes
+    from charset_normalizer.md import mess_ratio
+
+    sample = data[:200_000]
+    try:
+        western = sample.decode("cp1252")
+    except UnicodeDecodeError:
+        western = None
+    best = from_bytes(sample).best()
+    if best is not None and best.encoding != "cp1252":
+        detected = str(best)
+        if western is None or mess_ratio(western) > mess_ratio(detected) + CP1252_MARGIN:
+            try:
+                return data.decode(best.encoding)
+            except (LookupError, UnicodeDecodeError):
+                pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise SkipFile("undecodable (unknown text encoding)") from None
+
+
+def _check_text(text: str) -> str:
     sample = text[:8192]
     controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f")
     if controls > len(sample) * 0.05:

@@ -16,11 +16,10 @@ from rich.console import Console
 from rich.padding import Padding
 from rich.text import Text
 
-from ..documents import Article
 from ..errors import FocalSearchError
 from ..highlight import Snippet
 from ..index import IndexStats
-from ..search import Hit, SearchResults
+from ..search import ArticleView, Hit, SearchResults
 from .safe import inert
 
 MATCH_STYLE = "bold red"
@@ -118,25 +117,36 @@ class HumanRenderer:
         _print_line(self.console, text, indent, self.wrap)
 
 
-def render_article(article: Article, console: Console, *, wrap: bool) -> None:
-    """`show`: metadata, then the body paragraph by paragraph, then the author note."""
-    _print_line(console, Text(inert(article.title or article.id), style="bold"), 0, wrap)
+def render_article(view: ArticleView, console: Console, *, wrap: bool) -> None:
+    """`show`: metadata, captures and translations, then the body and the author note."""
+    article = view.article
+
+    def line(text: str, style: str = "") -> None:
+        _print_line(console, Text(inert(text), style=style), 0, wrap)
+
+    line(article.title or article.id, "bold")
     meta = [", ".join(article.authors)] if article.authors else []
     meta += [v for v in (article.date, article.lang) if v]
     if meta:
-        _print_line(console, Text(inert(" · ".join(meta)), style="dim"), 0, wrap)
+        line(" · ".join(meta), "dim")
     if article.url:
-        _print_line(console, Text(inert(article.url), style="blue"), 0, wrap)
-    _print_line(console, Text(inert(f"id: {article.id}"), style="dim"), 0, wrap)
-    _print_line(console, Text(inert(f"file: {article.path}"), style="dim"), 0, wrap)
+        line(article.url, "blue")
+    line(f"id: {article.id}", "dim")
+    line(f"file: {article.path}", "dim")
+    if len(view.captures) > 1:
+        line(f"captured {len(view.captures)} times (newest first):", "dim")
+        for capture in view.captures:
+            line(f"  {capture.captured or 'undated'}  {capture.url or capture.id}", "dim")
+    for other in view.translations:
+        line(f"also in {other.lang}: {other.title} — {other.location}", "dim")
     for paragraph in article.body.split("\n"):
         console.print()
-        _print_line(console, Text(inert(paragraph)), 0, wrap)
+        line(paragraph)
     if article.bio:
         console.print()
-        _print_line(console, Text("About the author", style="bold"), 0, wrap)
+        line("About the author", "bold")
         for paragraph in article.bio.split("\n"):
-            _print_line(console, Text(inert(paragraph)), 0, wrap)
+            line(paragraph)
 
 
 def render_stats(stats: IndexStats, console: Console, *, wrap: bool) -> None:

@@ -7,6 +7,8 @@ Every line is one JSON object ``{"type": TYPE, "data": {...}}``. For each query:
 * ``hit``     — ``query``, ``rank``, ``score`` (null when sorted by date), ``id``,
   ``url``, ``path``, ``title``,
   ``authors`` (list), ``date`` ("YYYY", "YYYY-MM" or null), ``lang``, ``location``,
+  ``captures`` (how many captures of this page the archive holds; the newest is
+  shown) and ``capture_urls``,
   ``snippets``: a list of ``{"field", "text", "highlights": [[start, end], ...]}``
   with offsets in Unicode code points into ``text``. Hits stream in rank order.
 * ``summary`` — ``query``, ``total`` (all matches), ``shown``, ``elapsed_ms``,
@@ -15,7 +17,9 @@ Every line is one JSON object ``{"type": TYPE, "data": {...}}``. For each query:
   its words, else null), ``warnings`` (list of strings). Always the last line.
 * ``error``   — in a batch, a query that failed: ``query``, ``message``, ``hint``.
 
-``show`` prints one ``article`` line and ``stats`` one ``stats`` line. Text never
+``show`` prints one ``article`` line (with ``captures``: ``{id, url, captured}``
+newest first, and ``translations``: ``{id, lang, title, location}``) and ``stats``
+one ``stats`` line. Text never
 contains markup or colour. Fields may be added in later versions; none is ever
 renamed or removed.
 """
@@ -27,10 +31,9 @@ import sys
 from dataclasses import asdict
 from typing import IO, Any
 
-from ..documents import Article
 from ..errors import FocalSearchError
 from ..index import IndexStats
-from ..search import Hit, SearchResults
+from ..search import ArticleView, Hit, SearchResults
 
 
 def line(kind: str, data: dict[str, Any], out: IO[str] | None = None) -> None:
@@ -92,6 +95,8 @@ def hit_data(hit: Hit) -> dict[str, Any]:
         "date": hit.date,
         "lang": hit.lang,
         "location": hit.location,
+        "captures": hit.captures,
+        "capture_urls": hit.capture_urls,
         "snippets": [
             {"field": s.field, "text": s.text, "highlights": [list(h) for h in s.highlights]}
             for s in hit.snippets
@@ -99,21 +104,22 @@ def hit_data(hit: Hit) -> dict[str, Any]:
     }
 
 
-def article(a: Article) -> None:
-    line(
-        "article",
-        {
-            "id": a.id,
-            "url": a.url,
-            "path": a.path,
-            "title": a.title,
-            "authors": a.authors,
-            "date": a.date,
-            "lang": a.lang,
-            "body": a.body,
-            "bio": a.bio,
-        },
-    )
+def article(view: ArticleView) -> None:
+    a = view.article
+    data = {
+        "id": a.id,
+        "url": a.url,
+        "path": a.path,
+        "title": a.title,
+        "authors": a.authors,
+        "date": a.date,
+        "lang": a.lang,
+        "body": a.body,
+        "bio": a.bio,
+        "captures": [asdict(c) for c in view.captures],
+        "translations": [asdict(t) for t in view.translations],
+    }
+    line("article", data)
 
 
 def stats(s: IndexStats) -> None:
