@@ -10,18 +10,12 @@ The schema pickles these analyzers: the classes here must stay importable by nam
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from functools import cache
+from typing import Any
 
-from whoosh.analysis import (
-    Analyzer,
-    CharsetFilter,
-    Filter,
-    LowercaseFilter,
-    RegexTokenizer,
-    StemFilter,
-    Token,
-)
+from whoosh.analysis import Analyzer, Token
 from whoosh.lang.stopwords import stoplists
 from whoosh.support.charset import accent_map
 
@@ -34,21 +28,89 @@ ANALYZED = (*LANGUAGES, NEUTRAL)
 # ending so that "America’s" is one token ("america") rather than "america" + "s".
 # Other apostrophes split: French "l’élection" gives "l" + "election".
 WORD_PATTERN = r"\w+(?:\.\w+)*(?:['’]s\b)?"
+_WORD = re.compile(WORD_PATTERN)
+MEMO_WORDS = 500_000  # analysed words remembered per analyzer (a large archive's vocabulary)
 
 
-class PossessiveFilter(Filter):  # type: ignore[misc]  # whoosh is untyped here
-    """Drop a trailing 's / ’s (the tokenizer keeps it attached to its word)."""
+class FoldingAnalyzer(Analyzer):  # type: ignore[misc]  # whoosh is untyped here
+    """Words -> lowercase -> English possessive dropped -> accents folded -> stem.
+
+    One pass per text instead of a chain of generator filters: the same terms as
+    ``RegexTokenizer | LowercaseFilter | CharsetFilter(accent_map) | StemFilter``,
+    at a fraction of the cost (analysis dominated index build time). Analysed forms
+    are memoised per word, as Whoosh's StemFilter does for stems.
+    """
+
+    def __init__(self, lang: str | None = None) -> None:
+        self.lang = lang if lang in LANGUAGES else None
+        self._memo: dict[str, str] = {}
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, PossessiveFilter)
+        return isinstance(other, FoldingAnalyzer) and other.lang == self.lang
 
     def __hash__(self) -> int:
-        return hash(PossessiveFilter)
+        return hash((FoldingAnalyzer, self.lang))
 
-    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        for t in tokens:
-            if len(t.text) > 2 and t.text[-2] in "'’" and t.text[-1] == "s":
-                t.text = t.text[:-2]
+    def __getstate__(self) -> dict[str, Any]:
+        return {"lang": self.lang}  # the memo is rebuilt, never pickled into the schema
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state.get("lang"))  # type: ignore[misc]
+
+    def has_morph(self) -> bool:
+        return self.lang is not None
+
+    def term(self, word: str) -> str:
+        """The index term for one word."""
+        memo = self._memo
+        term = memo.get(word)
+        if term is None:
+            term = word.lower()
+            if len(term) > 2 and term[-2] in "'’" and term[-1] == "s":
+                term = term[:-2]
+            term = term.translate(accent_map)
+            if self.lang is not None:
+                term = _stemmer(self.lang)(term)
+            if len(memo) >= MEMO_WORDS:
+                memo.clear()
+            memo[word] = term
+        return term
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Token]:
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        t.boost = 1.0
+        t.stopped = False
+        if not tokenize:  # the query parser's whole-value terms (prefixes, wildcards)
+            t.original = value
+            t.text = self.term(value)
+            if positions:
+                t.pos = start_pos
+            if chars:
+                t.startchar, t.endchar = start_char, start_char + len(value)
+            yield t
+            return
+        term = self.term
+        for pos, m in enumerate(_WORD.finditer(value), start_pos):
+            word = m.group()
+            t.text = term(word)
+            if keeporiginal:
+                t.original = word
+            if positions:
+                t.pos = pos
+            if chars:
+                t.startchar, t.endchar = start_char + m.start(), start_char + m.end()
             yield t
 
 
@@ -59,16 +121,19 @@ def analyzed_language(lang: str | None) -> str:
 
 def text_analyzer(lang: str = "en") -> Analyzer:
     """Article text: words, lowercase, accents folded, then that language's stems."""
-    chain = RegexTokenizer(WORD_PATTERN) | LowercaseFilter() | PossessiveFilter()
-    chain = chain | CharsetFilter(accent_map)
-    if lang in LANGUAGES:
-        chain = chain | StemFilter(lang=lang, cachesize=100_000)
-    return chain
+    return FoldingAnalyzer(lang)
 
 
 def name_analyzer() -> Analyzer:
-    """Person names and the did-you-mean word list: lowercase, folded, never stemmed."""
-    return RegexTokenizer(WORD_PATTERN) | LowercaseFilter() | CharsetFilter(accent_map)
+    """Person names: lowercase, folded, never stemmed ("Benítez" = "benitez")."""
+    return FoldingAnalyzer(None)
+
+
+@cache
+def _stemmer(lang: str) -> Callable[[str], str]:
+    from whoosh.lang import stemmer_for_language
+
+    return stemmer_for_language(lang)  # type: ignore[no-any-return]
 
 
 @cache

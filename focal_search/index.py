@@ -41,6 +41,11 @@ META = "focal-search.json"
 GEN_PREFIX = "gen-"
 DEFAULT_LOCK_WAIT = 10.0  # seconds a second writer waits before giving up
 WRITER_MB = 128  # Whoosh's in-memory pool before it spills sorted runs to disk
+# Full rebuilds of a large corpus index in two processes (one segment each); small
+# builds and incremental updates are not worth the processes' start-up.
+PARALLEL = (os.cpu_count() or 1) > 1
+PARALLEL_MIN_FILES = 1000
+PARALLEL_MIN_BYTES = 50 * 1024 * 1024
 
 # (done, total) after each corpus file is processed.
 ProgressFn = Callable[[int, int], None]
@@ -285,11 +290,21 @@ def _apply(
     """Read each file and replace its articles; remove sources that are gone. One
     commit for the whole run (many small commits leave many slow segments)."""
     writer = None
+    parallel = (
+        PARALLEL
+        and not indexed
+        and (len(files) >= PARALLEL_MIN_FILES or sum(f.size for f in files) >= PARALLEL_MIN_BYTES)
+    )
 
     def open_writer() -> Any:
         nonlocal writer
         if writer is None:
-            writer = ix.writer(limitmb=WRITER_MB)
+            if parallel:
+                from .parallel import parallel_writer
+
+                writer = parallel_writer(ix)
+            else:
+                writer = ix.writer(limitmb=WRITER_MB)
         return writer
 
     try:
@@ -375,7 +390,6 @@ def _document(article: Article, file: CorpusFile, sha: str) -> dict[str, Any]:
         lang_field("bio", lang): article.bio,
         "author": "\n".join(article.authors),
         "authors": list(article.authors),
-        "words": "\n".join((article.title, *article.authors, article.body, article.bio)),
         "lang": article.lang,
         "canonical": canonical_url(article.url) if article.url else article.id,
         "undated": 0 if article.date else 1,

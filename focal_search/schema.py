@@ -15,7 +15,7 @@ from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 
 from .analysis import ANALYZED, name_analyzer, text_analyzer
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Field boosts for BM25F: a word in the title says more about the article than the
 # same word in the body; the author note says less.
@@ -121,9 +121,6 @@ def build_schema() -> Schema:
         authors=STORED(),
         # The same names, one per line, as a column: exact counts for stats and facets.
         author_names=ID(sortable=True),
-        # Unstemmed, accent-folded words of all texts: the did-you-mean dictionary.
-        # Separate from the stemmed fields so fuzzy terms never expand against it.
-        words=TEXT(analyzer=name_analyzer(), phrase=False),
         url=ID(stored=True),
         # Captures of one page (any scheme, host alias, trailing slash, index page)
         # share this key; results keep the newest capture ("captured", ISO time).

@@ -312,7 +312,9 @@ class Searcher:
     def _suggest(self, found: SearchResults) -> None:
         from .spelling import suggest
 
-        corrected = suggest(self._searcher, found.query)
+        corrected = suggest(
+            self._searcher, found.query, [lang_field("body", lang) for lang in self._matchers]
+        )
         if corrected and corrected != found.query:
             try:
                 total = self.count(corrected, filters=found.filters, any_words=found.any_words)

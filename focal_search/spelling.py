@@ -1,28 +1,37 @@
 """Did-you-mean: a corrected query when words of the query are unknown to the index.
 
-Suggestions come from the unstemmed, accent-folded ``words`` field, so they are
-real words of the archive ("norad" for "norda"), and the user's query is rewritten
+An unknown word is analysed like the text (folded, stemmed per language) and
+compared with the stems the index holds; the nearest (counting a swap of
+neighbouring letters as one edit), then the most frequent, wins. The correction
+shown is a real word of the archive, taken from an article holding that stem, in
+the form closest to what was typed ("mérida" for "merdia"). The query is rewritten
 word by word, keeping its operators, fields and quotes.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
-from whoosh.support.charset import accent_map
+from whoosh import query as wq
 
 from .analysis import WORD_PATTERN
 
-SPELL_FIELD = "words"
 _OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"}
 # A word of the query, unless it is a field name ("title:"), wildcard or fuzzy term.
 _QUERY_WORD = re.compile(rf"(?<![\w*?~^:\[])({WORD_PATTERN})(?![\w*?~:])")
+_WORD = re.compile(WORD_PATTERN)
+SURFACE_DOCS = 3  # articles read to find how a suggested stem is written
 
 
-def suggest(searcher: Any, text: str) -> str | None:
-    """The query with each unknown word replaced by its most frequent close spelling."""
+def suggest(searcher: Any, text: str, fields: Sequence[str]) -> str | None:
+    """The query with each unknown word replaced by its best known spelling, or None.
+
+    ``fields`` are the stemmed body fields to draw words from (one per language).
+    """
     reader = searcher.reader()
+    schema = searcher.schema
     changed = False
     out: list[str] = []
     last = 0
@@ -30,14 +39,17 @@ def suggest(searcher: Any, text: str) -> str | None:
         word = m.group(1)
         if word in _OPERATORS or any(ch.isdigit() for ch in word):
             continue
-        folded = word.lower().translate(accent_map)
-        if reader.doc_frequency(SPELL_FIELD, folded) > 0:
+        terms = {f: schema[f].analyzer.term(word) for f in fields}
+        if any(reader.doc_frequency(f, t) > 0 for f, t in terms.items()):
             continue
-        best = _closest(reader, folded)
+        best = _closest(reader, terms)
         if best is None:
             continue
+        surface = _surface(searcher, *best, typed=word)
+        if surface is None:
+            continue
         out.append(text[last : m.start(1)])
-        out.append(_same_case(word, best))
+        out.append(_same_case(word, surface))
         last = m.end(1)
         changed = True
     if not changed:
@@ -46,17 +58,35 @@ def suggest(searcher: Any, text: str) -> str | None:
     return "".join(out)
 
 
-def _closest(reader: Any, word: str) -> str | None:
-    """The nearest known word (edits, counting a swap of neighbours as one), then the
-    most frequent. Whoosh's own corrector ranks by frequency alone."""
-    maxdist = 1 if len(word) <= 4 else 2
-    candidates = [
-        (edit_distance(word, c), -reader.doc_frequency(SPELL_FIELD, c), c)
-        for c in reader.terms_within(SPELL_FIELD, word, maxdist, prefix=1)
-        if c != word
-    ]
-    candidates = [c for c in candidates if c[0] <= maxdist]
-    return min(candidates)[2] if candidates else None
+def _closest(reader: Any, terms: dict[str, str]) -> tuple[str, str] | None:
+    """(field, stem) of the nearest known stem, then the most frequent."""
+    candidates = []
+    for field, term in terms.items():
+        maxdist = 1 if len(term) <= 4 else 2
+        for candidate in reader.terms_within(field, term, maxdist, prefix=1):
+            distance = edit_distance(term, candidate)
+            if candidate != term and distance <= maxdist:
+                candidates.append(
+                    (distance, -reader.doc_frequency(field, candidate), field, candidate)
+                )
+    if not candidates:
+        return None
+    _, _, field, stem = min(candidates)
+    return field, stem
+
+
+def _surface(searcher: Any, field: str, stem: str, *, typed: str) -> str | None:
+    """How ``stem`` is written in the archive: the form nearest to what was typed."""
+    analyzer = searcher.schema[field].analyzer
+    forms: set[str] = set()
+    for hit in searcher.search(wq.Term(field, stem), limit=SURFACE_DOCS):
+        stored = hit.fields()
+        for text in (stored.get("title", ""), stored.get("body", "")):
+            forms.update(w.lower() for w in _WORD.findall(text) if analyzer.term(w) == stem)
+    if not forms:
+        return None
+    typed = typed.lower()
+    return min(forms, key=lambda form: (edit_distance(typed, form), len(form), form))
 
 
 def edit_distance(a: str, b: str) -> int:

@@ -168,3 +168,64 @@ def test_second_writer_waits_then_gives_up(corpus: Path, tmp_path: Path) -> None
         with pytest.raises(IndexLocked, match=f"pid {os.getpid()}"):
             sync_index(corpus, ix, lock_wait=0.2)
     assert sync_index(corpus, ix).added == 2  # released: the next writer proceeds
+
+
+@pytest.fixture
+def many(write_corpus: WriteCorpus) -> Path:
+    return write_corpus(
+        {
+            f"p{i:03}.txt": focal_page(
+                f"Page {i}", "Ann Lee", [f"Body {i} about borders and trade."]
+            )
+            for i in range(60)
+        }
+    )
+
+
+def test_parallel_full_build_matches_single_process(
+    many: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import focal_search.index as index_module
+
+    import focal_search.parallel as parallel_module
+
+    monkeypatch.setattr(index_module, "PARALLEL", True)
+    monkeypatch.setattr(index_module, "PARALLEL_MIN_FILES", 10)
+    monkeypatch.setattr(parallel_module, "BATCH", 10)  # so that both children get work
+    report = sync_index(many, tmp_path / "par")
+    monkeypatch.setattr(index_module, "PARALLEL", False)
+    sync_index(many, tmp_path / "one")
+    assert report.articles == 60
+    assert ids(tmp_path / "par") == ids(tmp_path / "one")
+    with open_index(tmp_path / "par") as ix:
+        assert ix.stats().segments == 2
+
+
+def test_failed_parallel_build_leaves_old_index_and_no_processes(
+    many: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import multiprocessing
+
+    import focal_search.index as index_module
+
+    sync_index(many, tmp_path / "ix")
+    monkeypatch.setattr(index_module, "PARALLEL", True)
+    monkeypatch.setattr(index_module, "PARALLEL_MIN_FILES", 10)
+    real = index_module._document
+    calls = {"n": 0}
+
+    def failing(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 45:  # after the children have started
+            raise OSError(28, "No space left on device")
+        return real(*args, **kwargs)
+
+    import focal_search.parallel as parallel_module
+
+    monkeypatch.setattr(parallel_module, "BATCH", 10)
+    monkeypatch.setattr(index_module, "_document", failing)
+    with pytest.raises(OSError):
+        sync_index(many, tmp_path / "ix", full=True)
+    assert multiprocessing.active_children() == []
+    assert len(ids(tmp_path / "ix")) == 60
+    assert len([p for p in (tmp_path / "ix").iterdir() if p.name.startswith("gen-")]) == 1

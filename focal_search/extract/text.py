@@ -103,9 +103,11 @@ def _detect(data: bytes) -> str:
         raise SkipFile("undecodable (unknown text encoding)") from None
 
 
+_BINARY_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
+
+
 def _check_text(text: str) -> str:
     sample = text[:8192]
-    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f")
-    if controls > len(sample) * 0.05:
+    if len(_BINARY_CONTROLS.findall(sample)) > len(sample) * 0.05:
         raise SkipFile("binary file (mostly control characters)")
     return text
