@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .analysis import analyzed_language
+from .columns import column_rows
 from .documents import Article
 from .errors import CorpusMissing, IndexIncompatible, IndexLocked, IndexMissing
 from .extract import CorpusFile, ReadLog, SkipFile, load_source, walk_corpus
@@ -110,20 +111,16 @@ class FocalIndex:
         years: Counter[str] = Counter()
         langs: Counter[str] = Counter()
         authors: set[str] = set()
+        articles = 0
         with self.whoosh.reader() as reader:
-            live = list(reader.all_doc_ids())
-            if live:
-                dates = reader.column_reader("date")
-                lang_col = reader.column_reader("lang")
-                names = reader.column_reader("author_names")
-                for n in live:
-                    date = _text(dates[n])
-                    years[date[:4] if date else "undated"] += 1
-                    langs[_text(lang_col[n]) or "und"] += 1
-                    authors.update(a for a in _text(names[n]).split("\n") if a)
-            segments = len(reader.leaf_readers()) if live else 0
+            for month, lang, names in column_rows(reader, ("sort_date", "lang", "author_names")):
+                articles += 1
+                years[month[:4] if month not in ("", "0") else "undated"] += 1
+                langs[lang or "und"] += 1
+                authors.update(a for a in names.split("\n") if a)
+            segments = len(reader.leaf_readers()) if articles else 0
         return IndexStats(
-            articles=len(live),
+            articles=articles,
             by_year=dict(sorted(years.items())),
             by_lang=dict(langs.most_common()),
             authors=len(authors),
@@ -393,6 +390,8 @@ def _document(article: Article, file: CorpusFile, sha: str) -> dict[str, Any]:
         "lang": article.lang,
         "canonical": canonical_url(article.url) if article.url else article.id,
         "undated": 0 if article.date else 1,
+        "sort_date": _month_key(article.date),
+        "capture_time": _epoch(article.captured),
     }
     pair = pair_key(article.url or article.id)
     if pair:
@@ -409,36 +408,42 @@ def _document(article: Article, file: CorpusFile, sha: str) -> dict[str, Any]:
     return doc
 
 
+def _month_key(date: str | None) -> int:
+    """ "2010-06" -> 201006, "2010" -> 201000, None -> 0."""
+    if not date:
+        return 0
+    return int(date[:4]) * 100 + (int(date[5:7]) if len(date) >= 7 else 0)
+
+
+def _epoch(stamp: str | None) -> int:
+    if not stamp:
+        return 0
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return 0
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return max(0, int(moment.timestamp()))
+
+
 def _indexed_sources(ix: Any) -> dict[str, _Source]:
     """source -> fingerprint and article ids, read from columns (no stored text)."""
     sources: dict[str, _Source] = {}
     with ix.reader() as reader:
-        if reader.doc_count() == 0:
-            return sources
-        ids = reader.column_reader("id")
-        origin = reader.column_reader("source")
-        prints = reader.column_reader("fingerprint")
-        for n in reader.all_doc_ids():
-            source = _text(origin[n])
+        for doc_id, source, fingerprint in column_rows(reader, ("id", "source", "fingerprint")):
             entry = sources.get(source)
             if entry is None:
-                entry = sources[source] = _Source(_text(prints[n]), set())
-            entry.ids.add(_text(ids[n]))
+                entry = sources[source] = _Source(fingerprint, set())
+            entry.ids.add(doc_id)
     return sources
 
 
 def _counts(ix: Any) -> tuple[int, int]:
     """Live articles, and how many of them are extra captures of another's page."""
     with ix.reader() as reader:
-        live = list(reader.all_doc_ids())
-        if not live:
-            return 0, 0
-        canonical = reader.column_reader("canonical")
-        return len(live), len(live) - len({canonical[n] for n in live})
-
-
-def _text(value: Any) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+        keys = [key for (key,) in column_rows(reader, ("canonical",))]
+    return len(keys), len(keys) - len(set(keys))
 
 
 def _stamp(source: _Source | None) -> str | None:

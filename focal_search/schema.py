@@ -15,7 +15,7 @@ from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 
 from .analysis import ANALYZED, name_analyzer, text_analyzer
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Field boosts for BM25F: a word in the title says more about the article than the
 # same word in the body; the author note says less.
@@ -123,14 +123,19 @@ def build_schema() -> Schema:
         author_names=ID(sortable=True),
         url=ID(stored=True),
         # Captures of one page (any scheme, host alias, trailing slash, index page)
-        # share this key; results keep the newest capture ("captured", ISO time).
+        # share this key; results keep the newest capture.
         canonical=ID(stored=True, sortable=True),
-        captured=ID(stored=True, sortable=True),
+        captured=ID(stored=True),  # ISO 8601, as the capture states it
+        # Sort keys are numeric and set on every document: Whoosh's sorting fails on
+        # a segment that lacks a sort column (e.g. one holding only undated articles).
+        capture_time=NUMERIC(int, bits=64, signed=False, sortable=True),  # epoch s, 0 unknown
         # Versions of one article in several languages share this key.
         pair_key=ID(stored=True),
         # "YYYY-MM" or "YYYY" when the source states it; year for numeric ranges.
-        date=DateField(stored=True, sortable=True),
-        year=NUMERIC(int, bits=16, signed=False, sortable=True),
+        date=DateField(stored=True),
+        year=NUMERIC(int, bits=16, signed=False),
+        # YYYYMM (YYYY00 for a year alone, 0 undated): for sorting and counting by year.
+        sort_date=NUMERIC(int, bits=32, signed=False, sortable=True),
         # 1 when there is no date: sorting by date puts those last, both ways.
         undated=NUMERIC(int, bits=8, signed=False, sortable=True),
         lang=ID(stored=True, sortable=True),

@@ -18,6 +18,7 @@ from whoosh import query as wq
 from whoosh.scoring import BM25F
 
 from .analysis import ANALYZED, analyzed_language, is_stop_term, name_analyzer, stop_words
+from .columns import column_rows
 from .documents import Article
 from .errors import ArticleNotFound, QuerySyntaxError
 from .highlight import FieldMatcher, Snippet, best_snippets, lead_snippet, match_spec
@@ -281,7 +282,7 @@ class Searcher:
             options.update(
                 collapse="canonical",
                 collapse_limit=1,
-                collapse_order=sorting.FieldFacet("captured", reverse=True),
+                collapse_order=sorting.FieldFacet("capture_time", reverse=True),
             )
         return self._searcher.search(q, **options)
 
@@ -290,8 +291,8 @@ class Searcher:
         own counts are not exact once results are collapsed.)"""
         if not self._dedupe:
             return len(results)
-        canonical = self._searcher.reader().column_reader("canonical")
-        return len({canonical[n] for n in results.docs()})
+        reader = self._searcher.reader()
+        return len(set(column_rows(reader, ("canonical",), results.docs())))
 
     def article(self, ref: str, corpus: Path | None = None) -> ArticleView:
         """The article named by its id, its file path, or its original URL, with its
@@ -408,7 +409,7 @@ def _sort_facet(sort: str) -> Any:
         return None
     # Undated articles last in both directions; then by date.
     return sorting.MultiFacet(
-        [sorting.FieldFacet("undated"), sorting.FieldFacet("date", reverse=sort == "-date")]
+        [sorting.FieldFacet("undated"), sorting.FieldFacet("sort_date", reverse=sort == "-date")]
     )
 
 

@@ -186,7 +186,6 @@ def test_parallel_full_build_matches_single_process(
     many: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import focal_search.index as index_module
-
     import focal_search.parallel as parallel_module
 
     monkeypatch.setattr(index_module, "PARALLEL", True)

@@ -164,3 +164,29 @@ def test_odd_queries_do_not_crash(searcher: Searcher, q: str) -> None:
 
 def test_only_stop_words_still_search(searcher: Searcher) -> None:
     assert searcher.search("the").total == 4
+
+
+def test_sorting_and_stats_across_segments_without_dates(
+    write_corpus: WriteCorpus, tmp_path: Path
+) -> None:
+    """An update that adds only undated articles makes a segment with no date column;
+    Whoosh's own reverse sort and multi-segment column reader fail on that."""
+    corpus = write_corpus(
+        {
+            f"www.focal.ca/en/{i}-april-200{i}-x.txt": focal_page(
+                f"Dated {i}", "Ann Lee", [f"NORAD {i}."]
+            )
+            for i in range(3)
+        }
+    )
+    sync_index(corpus, tmp_path / "ix")
+    for i in range(2):
+        (corpus / f"undated{i}.txt").write_text(focal_page(f"U{i}", "Bo Ray", ["NORAD."]))
+    sync_index(corpus, tmp_path / "ix")
+    with open_index(tmp_path / "ix") as ix, Searcher(ix) as s:
+        assert ix.stats().segments == 2
+        assert ix.stats().by_year == {"2000": 1, "2001": 1, "2002": 1, "undated": 2}
+        newest = [h.date for h in s.search("NORAD", sort="-date", limit=None).hits]
+        oldest = [h.date for h in s.search("NORAD", sort="date", limit=None).hits]
+    assert newest == ["2002-04", "2001-04", "2000-04", None, None]
+    assert oldest == ["2000-04", "2001-04", "2002-04", None, None]
