@@ -277,6 +277,7 @@ def query(
                     filters=filters,
                     sort=sort.value,
                     any_words=any_words,
+                    snippets=fmt not in ("files", "count"),
                 )
                 renderer.results(results)
             except FocalSearchError as err:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,6 @@ from typing import Any
 
 from whoosh import qparser, sorting
 from whoosh import query as wq
-from whoosh.scoring import BM25F
 
 from .analysis import ANALYZED, analyzed_language, is_stop_term, name_analyzer, stop_words
 from .columns import column_rows
@@ -23,6 +23,7 @@ from .documents import Article
 from .errors import ArticleNotFound, QuerySyntaxError
 from .highlight import FieldMatcher, Snippet, best_snippets, lead_snippet, match_spec
 from .index import FocalIndex
+from .scoring import ArticleBM25F
 from .schema import FIELD_BOOSTS, QUERY_FIELDS, TEXT_FIELDS, date_range, lang_field
 
 SNIPPETS_PER_HIT = 3
@@ -181,13 +182,39 @@ def parse_query(parser: qparser.QueryParser, text: str, lang: str = "en") -> wq.
             "the query is empty", hint='try e.g. focal-search query "smart border"'
         )
     try:
-        q = parser.parse(text)
+        q = parser.parse(text, normalize=False)  # see _weigh_repeats
     except Exception as err:  # Whoosh raises assorted types on malformed input
         raise QuerySyntaxError(f"cannot parse query {text!r}: {err}") from err
     _raise_on_errors(q, text)
-    without_stops = _drop_stop_words(q, lang).normalize()
+    without_stops = _drop_stop_words(q, lang)
     # A query of nothing but stop words ("The Who") keeps them rather than match nothing.
-    return q if without_stops is wq.NullQuery else without_stops
+    kept = q if without_stops.normalize() is wq.NullQuery else without_stops
+    return _weigh_repeats(kept)
+
+
+def _weigh_repeats(q: wq.Query) -> wq.Query:
+    """Normalise, keeping query-term frequency: Whoosh's normalize() merges repeated
+    terms into one, so a word asked for three times would count once (long questions
+    repeat their key words). Each surviving term's boost is multiplied by its count."""
+    counts = Counter(
+        (leaf.fieldname, leaf.text) for leaf in q.leaves() if isinstance(leaf, wq.Term)
+    )
+    normalized = q.normalize()
+    if all(n == 1 for n in counts.values()):
+        return normalized
+
+    def weigh(node: wq.Query) -> wq.Query:
+        if isinstance(node, wq.Term):
+            repeats = counts.get((node.fieldname, node.text), 1)
+            if repeats > 1:
+                node = node.copy()
+                node.boost *= repeats
+            return node
+        if node.is_leaf() or isinstance(node, (wq.Phrase, wq.Not)):
+            return node
+        return node.apply(weigh)
+
+    return weigh(normalized)
 
 
 class Searcher:
@@ -195,7 +222,7 @@ class Searcher:
 
     def __init__(self, index: FocalIndex) -> None:
         self.index = index
-        self._searcher = index.whoosh.searcher(weighting=BM25F())
+        self._searcher = index.whoosh.searcher(weighting=ArticleBM25F())
         schema = index.whoosh.schema
         reader = self._searcher.reader()
         langs = [
@@ -236,11 +263,13 @@ class Searcher:
         sort: str = "relevance",
         any_words: bool = False,
         suggest: bool = True,
+        snippets: bool = True,
     ) -> SearchResults:
         """Rank the articles matching ``text``; ``limit=None`` returns every hit.
 
         With ``suggest``, a query that finds few or nothing also gets a did-you-mean
-        and (for an AND query that finds nothing) the count of its OR form.
+        and (for an AND query that finds nothing) the count of its OR form. Without
+        ``snippets``, hits carry no passages (for lists, counts and evaluations).
         """
         started = time.monotonic()
         if sort not in SORTS:
@@ -254,7 +283,7 @@ class Searcher:
             parsed=str(q),
             total=self._total(results),
             offset=offset,
-            hits=self._hits(q, results, offset, scored=sort == "relevance"),
+            hits=self._hits(q, results, offset, scored=sort == "relevance", snippets=snippets),
             started=started,
             filters=filters,
             sort=sort,
@@ -352,7 +381,9 @@ class Searcher:
                 )
         return related
 
-    def _hits(self, q: wq.Query, results: Any, offset: int, scored: bool) -> Iterator[Hit]:
+    def _hits(
+        self, q: wq.Query, results: Any, offset: int, *, scored: bool, snippets: bool
+    ) -> Iterator[Hit]:
         spec = match_spec(
             q,
             self._searcher.reader(),
@@ -383,9 +414,9 @@ class Searcher:
                 url=stored.get("url"),
                 path=stored.get("path", stored["id"]),
                 lang=stored.get("lang", "und"),
-                snippets=_snippets(stored, by_field),
+                snippets=_snippets(stored, by_field) if snippets else [],
                 title_highlights=by_field["title"].spans(stored.get("title", ""))
-                if by_field["title"]
+                if snippets and by_field["title"]
                 else [],
                 captures=max(1, len(captures)),
                 capture_urls=list(dict.fromkeys(c.url for c in captures if c.url)),
