@@ -23,8 +23,8 @@ from .documents import Article
 from .errors import ArticleNotFound, QuerySyntaxError
 from .highlight import FieldMatcher, Snippet, best_snippets, lead_snippet, match_spec
 from .index import FocalIndex
-from .scoring import ArticleBM25F
 from .schema import FIELD_BOOSTS, QUERY_FIELDS, TEXT_FIELDS, date_range, lang_field
+from .scoring import ArticleBM25F
 
 SNIPPETS_PER_HIT = 3
 SORTS = ("relevance", "date", "-date")
