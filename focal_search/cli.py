@@ -372,9 +372,9 @@ def show(
 
         jsonl.article(article)
     else:
-        from .render.human import make_console, render_article
+        from .render.human import Output, render_article
 
-        render_article(article, make_console(sys.stdout, color.value), wrap=sys.stdout.isatty())
+        render_article(article, Output(sys.stdout, color.value))
 
 
 @app.command()
@@ -400,9 +400,9 @@ def stats(
 
         jsonl.stats(summary)
     else:
-        from .render.human import make_console, render_stats
+        from .render.human import Output, render_stats
 
-        render_stats(summary, make_console(sys.stdout, color.value), wrap=sys.stdout.isatty())
+        render_stats(summary, Output(sys.stdout, color.value))
 
 
 def _open_or_build(locations: config.Locations) -> FocalIndex:
@@ -459,11 +459,9 @@ def _results_renderer(
         from .render.lists import CountRenderer, FilesRenderer
 
         return CountRenderer(batch=batch) if fmt == "count" else FilesRenderer(null=null)
-    from .render.human import HumanRenderer, make_console
+    from .render.human import HumanRenderer, Output
 
-    return HumanRenderer(
-        make_console(sys.stdout, color.value), wrap=sys.stdout.isatty(), batch=batch
-    )
+    return HumanRenderer(Output(sys.stdout, color.value), batch=batch)
 
 
 def _queries(text: str | None, queries_from: Path | None) -> Iterator[str]:

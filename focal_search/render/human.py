@@ -1,20 +1,17 @@
-"""Results for people: Rich on a terminal, the same content as plain text elsewhere.
+"""Results for people: coloured and wrapped on a terminal, the same text elsewhere.
 
-Archive text is never parsed as Rich markup: every string goes into a ``Text``
-object (markup off), after control characters are neutralised. Colour follows
+Each hit becomes lines of (text, style) pieces; a backend writes them. Rich is
+used only when there is colour or wrapping to do (and imported only then: a piped
+query should not pay for it). Archive text is never parsed as Rich markup: it goes
+into ``Text`` objects, after control characters are neutralised. Colour follows
 ``--color``; in ``auto`` mode NO_COLOR, FORCE_COLOR and TERM=dumb are honoured.
-Lines are wrapped (with a hanging indent) only when stdout is a terminal.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import IO
-
-from rich.console import Console
-from rich.padding import Padding
-from rich.text import Text
+from typing import IO, Any
 
 from ..errors import FocalSearchError
 from ..highlight import Snippet
@@ -25,6 +22,8 @@ from .safe import inert
 MATCH_STYLE = "bold red"
 INDENT = 4
 COLOR_CHOICES = ("auto", "always", "never")
+
+Piece = tuple[str, str]  # (text, Rich style name or "")
 
 
 def use_color(choice: str, stream: IO[str]) -> bool:
@@ -39,17 +38,46 @@ def use_color(choice: str, stream: IO[str]) -> bool:
     return stream.isatty()
 
 
-class _Console(Console):
-    def on_broken_pipe(self) -> None:
-        # Rich would exit with status 1; the CLI ends a closed pipe quietly with 0.
-        self.quiet = True
-        raise BrokenPipeError
+class Output:
+    """Writes lines of styled pieces: plainly, or through Rich when styled/wrapped."""
+
+    def __init__(self, stream: IO[str], color: str = "auto") -> None:
+        self.stream = stream
+        self.wrap = stream.isatty()
+        self.color = use_color(color, stream)
+        self._console: Any = None
+        if self.color or self.wrap:
+            self._console = _rich_console(stream, self.color)
+
+    def line(self, pieces: Sequence[Piece], indent: int = 0) -> None:
+        if self._console is None:
+            self.stream.write(" " * indent + "".join(inert(t) for t, _ in pieces) + "\n")
+            return
+        from rich.padding import Padding
+        from rich.text import Text
+
+        text = Text()
+        for piece, style in pieces:
+            text.append(inert(piece), style=style or None)
+        if self.wrap:
+            self._console.print(Padding(text, (0, 0, 0, indent)) if indent else text)
+        else:
+            self._console.print(Text(" " * indent) + text, soft_wrap=True)
+
+    def blank(self) -> None:
+        self.line([])
 
 
-def make_console(stream: IO[str], color: str = "auto") -> Console:
-    """A console that never interprets markup or emoji codes, coloured as asked."""
-    colored = use_color(color, stream)
-    return _Console(
+def _rich_console(stream: IO[str], colored: bool) -> Any:
+    from rich.console import Console
+
+    class QuietConsole(Console):  # type: ignore[misc]
+        def on_broken_pipe(self) -> None:
+            # Rich would exit with status 1; the CLI ends a closed pipe quietly with 0.
+            self.quiet = True
+            raise BrokenPipeError
+
+    return QuietConsole(
         file=stream,
         force_terminal=colored,
         no_color=not colored,
@@ -61,26 +89,26 @@ def make_console(stream: IO[str], color: str = "auto") -> Console:
 
 
 class HumanRenderer:
-    def __init__(self, console: Console, *, wrap: bool, batch: bool = False) -> None:
-        self.console = console
-        self.wrap = wrap
+    def __init__(self, out: Output, *, batch: bool = False) -> None:
+        self.out = out
         self.batch = batch
         self._queries = 0
 
     def results(self, results: SearchResults) -> int:
+        out = self.out
         if self.batch:
             if self._queries:
-                self.console.print()
-            self._line(Text(f"==> {inert(results.query)} <==", style="bold"), indent=0)
+                out.blank()
+            out.line([(f"==> {results.query} <==", "bold")])
         self._queries += 1
         shown = 0
         for hit in results.hits:
             if shown:
-                self.console.print()
+                out.blank()
             self._hit(hit)
             shown += 1
         if shown:
-            self.console.print()
+            out.blank()
         what = "article" if results.total == 1 else "articles"
         ms = f"{results.elapsed_ms():.0f} ms"
         if shown:
@@ -91,65 +119,64 @@ class HumanRenderer:
             footer = f"No more hits: {results.total} {what} in all · {ms}"
         else:
             footer = f"No articles match {results.query!r} · {ms}"
-        self._line(Text(inert(footer), style="dim"), indent=0)
+        out.line([(footer, "dim")])
         return shown
 
     def error(self, query: str, err: FocalSearchError) -> None:
         """Reported on stderr by the CLI."""
 
     def _hit(self, hit: Hit) -> None:
-        title = Text(f"{hit.rank}. ", style="bold cyan")
-        title.append_text(_marked(hit.title or hit.id, hit.title_highlights, base="bold"))
-        self._line(title, indent=0)
+        out = self.out
+        out.line(
+            [
+                (f"{hit.rank}. ", "bold cyan"),
+                *_marked(hit.title or hit.id, hit.title_highlights, base="bold"),
+            ]
+        )
         meta = [", ".join(hit.authors)] if hit.authors else []
         if hit.date:
             meta.append(hit.date)
         if hit.lang not in ("en", "und"):
             meta.append(hit.lang)
+        if hit.captures > 1:
+            meta.append(f"{hit.captures} captures")
         if hit.score is not None:
             meta.append(f"score {hit.score:.2f}")
-        self._line(Text(inert(" · ".join(meta)), style="dim"))
-        self._line(Text(inert(hit.location), style="blue"))
+        out.line([(" · ".join(meta), "dim")], INDENT)
+        out.line([(hit.location, "blue")], INDENT)
         for snippet in hit.snippets:
-            self._line(_snippet_text(snippet))
-
-    def _line(self, text: Text, indent: int = INDENT) -> None:
-        _print_line(self.console, text, indent, self.wrap)
+            out.line(_snippet_pieces(snippet), INDENT)
 
 
-def render_article(view: ArticleView, console: Console, *, wrap: bool) -> None:
+def render_article(view: ArticleView, out: Output) -> None:
     """`show`: metadata, captures and translations, then the body and the author note."""
     article = view.article
-
-    def line(text: str, style: str = "") -> None:
-        _print_line(console, Text(inert(text), style=style), 0, wrap)
-
-    line(article.title or article.id, "bold")
+    out.line([(article.title or article.id, "bold")])
     meta = [", ".join(article.authors)] if article.authors else []
     meta += [v for v in (article.date, article.lang) if v]
     if meta:
-        line(" · ".join(meta), "dim")
+        out.line([(" · ".join(meta), "dim")])
     if article.url:
-        line(article.url, "blue")
-    line(f"id: {article.id}", "dim")
-    line(f"file: {article.path}", "dim")
+        out.line([(article.url, "blue")])
+    out.line([(f"id: {article.id}", "dim")])
+    out.line([(f"file: {article.path}", "dim")])
     if len(view.captures) > 1:
-        line(f"captured {len(view.captures)} times (newest first):", "dim")
+        out.line([(f"captured {len(view.captures)} times (newest first):", "dim")])
         for capture in view.captures:
-            line(f"  {capture.captured or 'undated'}  {capture.url or capture.id}", "dim")
+            out.line([(f"  {capture.captured or 'undated'}  {capture.url or capture.id}", "dim")])
     for other in view.translations:
-        line(f"also in {other.lang}: {other.title} — {other.location}", "dim")
+        out.line([(f"also in {other.lang}: {other.title} — {other.location}", "dim")])
     for paragraph in article.body.split("\n"):
-        console.print()
-        line(paragraph)
+        out.blank()
+        out.line([(paragraph, "")])
     if article.bio:
-        console.print()
-        line("About the author", "bold")
+        out.blank()
+        out.line([("About the author", "bold")])
         for paragraph in article.bio.split("\n"):
-            line(paragraph)
+            out.line([(paragraph, "")])
 
 
-def render_stats(stats: IndexStats, console: Console, *, wrap: bool) -> None:
+def render_stats(stats: IndexStats, out: Output) -> None:
     rows = [
         ("Articles", str(stats.articles)),
         ("Authors", str(stats.authors)),
@@ -159,12 +186,9 @@ def render_stats(stats: IndexStats, console: Console, *, wrap: bool) -> None:
         ("By year" if i == 0 else "", f"{year}  {n}")
         for i, (year, n) in enumerate(stats.by_year.items())
     ]
+    segments = f"{stats.segments} segment{'s' if stats.segments != 1 else ''}"
     rows += [
-        (
-            "Index size",
-            f"{_size(stats.size_bytes)} in {stats.segments} segment"
-            f"{'s' if stats.segments != 1 else ''}",
-        ),
+        ("Index size", f"{_size(stats.size_bytes)} in {segments}"),
         ("Last reindex", stats.last_reindex or "-"),
         ("Created", stats.created or "-"),
         ("Corpus", stats.corpus or "-"),
@@ -172,9 +196,7 @@ def render_stats(stats: IndexStats, console: Console, *, wrap: bool) -> None:
         ("Format", str(stats.schema_version)),
     ]
     for label, value in rows:
-        line = Text(f"{label:<14}", style="bold")
-        line.append(inert(value))
-        _print_line(console, line, 0, wrap)
+        out.line([(f"{label:<14}", "bold"), (value, "")])
 
 
 def _size(n: float) -> str:
@@ -185,24 +207,25 @@ def _size(n: float) -> str:
     raise AssertionError("unreachable")
 
 
-def _snippet_text(snippet: Snippet) -> Text:
-    text = Text("…" if snippet.start > 0 else "")
-    text.append_text(_marked(snippet.text, snippet.highlights))
+def _snippet_pieces(snippet: Snippet) -> list[Piece]:
+    pieces: list[Piece] = [("…", "")] if snippet.start > 0 else []
+    pieces += _marked(snippet.text, snippet.highlights)
     if not snippet.at_end:
-        text.append("…")
-    return text
+        pieces.append(("…", ""))
+    return pieces
 
 
-def _marked(raw: str, spans: Sequence[tuple[int, int]], base: str = "") -> Text:
-    text = Text(inert(raw), style=base)
-    for start, end in spans:
-        text.stylize(MATCH_STYLE, start, end)
-    return text
-
-
-def _print_line(console: Console, text: Text, indent: int, wrap: bool) -> None:
-    """Wrapped with a hanging indent on a terminal; one unwrapped line elsewhere."""
-    if wrap:
-        console.print(Padding(text, (0, 0, 0, indent)) if indent else text)
-    else:
-        console.print(Text(" " * indent) + text, soft_wrap=True)
+def _marked(raw: str, spans: Sequence[tuple[int, int]], base: str = "") -> list[Piece]:
+    """Split ``raw`` at the match spans: matches get MATCH_STYLE on top of ``base``."""
+    pieces: list[Piece] = []
+    last = 0
+    for start, end in sorted(spans):
+        if start < last:
+            continue
+        if start > last:
+            pieces.append((raw[last:start], base))
+        pieces.append((raw[start:end], f"{base} {MATCH_STYLE}".strip()))
+        last = end
+    if last < len(raw) or not pieces:
+        pieces.append((raw[last:], base))
+    return pieces

@@ -1,0 +1,386 @@
+"""Indexing and query speed at several corpus sizes, next to peers on the same files.
+
+    python benchmarks/speed.py [--sizes 1000 10000 100000] [--work /tmp/focal-bench]
+
+For each size: a generated FOCAL-shaped corpus (benchmarks/generate.py, cached in
+--work); a full `focal-search reindex --full` (wall time, docs/s, peak RSS of the
+whole process tree, peak disk of the index folder including temporary files, final
+size); a no-op reindex; a reindex after changing 1% of the files; warm query
+latency (p50/p95 over 35 mixed queries, 10 hits with snippets, one open searcher);
+and cold latency (a whole new `focal-search query` process printing 10 hits to a
+pipe, median). Peers on the same files: `rg -i -l` (no index), SQLite FTS5
+(porter unicode61 remove_diacritics) and tantivy (if installed). Absolute times
+vary ±20% between runs on shared 2-core machines: compare the ratios of one run.
+Run it with focal-search installed non-editable (`pip install .`), as users have it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generate import generate  # noqa: E402
+
+QUERIES = [
+    # words
+    "NORAD",
+    "migration",
+    "security",
+    "haiti",
+    "democracy",
+    "cartel",
+    "Mérida",
+    "reconstruction",
+    "farmers",
+    "trafficking",
+    # several words (AND)
+    "smart border",
+    "border security",
+    "drug cartel violence",
+    "trade agreement canada",
+    "human rights police",
+    # phrases
+    '"smart border"',
+    '"Summit of the Americas"',
+    '"Mérida Initiative"',
+    '"human rights"',
+    '"rule of law"',
+    # without accents
+    "Merida",
+    "frontiere",
+    "migracion",
+    "Haiti",
+    "Mexico",
+    # prefixes
+    "migra*",
+    "democra*",
+    "secur*",
+    "reconstruc*",
+    "elect*",
+    # fields
+    "title:security",
+    "author:Dade",
+    "year:2005 border",
+    "lang:fr frontiere",
+    "date:>=2009 NORAD",
+]
+COLD_QUERIES = ["NORAD", "smart border", '"Mérida Initiative"', "migra*", "Merida"]
+RG_PATTERNS = ["NORAD", "smart border", "Mérida Initiative", "migra", "merida"]
+FTS_QUERY_LIMIT = 10
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--work", type=Path, default=Path("/tmp/focal-bench"))
+    parser.add_argument("--cold-runs", type=int, default=5)
+    args = parser.parse_args()
+    exe = shutil.which("focal-search")
+    if exe is None:
+        sys.exit("focal-search is not installed (pip install .)")
+    for size in args.sizes:
+        run_size(size, args.work, exe, args.cold_runs)
+
+
+def run_size(size: int, work: Path, exe: str, cold_runs: int) -> None:
+    corpus = work / f"corpus-{size}"
+    if not (corpus / ".complete").exists():
+        shutil.rmtree(corpus, ignore_errors=True)
+        generate(size, corpus)
+        (corpus / ".complete").write_text("")
+    corpus_mb = tree_bytes(corpus) / 1e6
+    index = work / f"index-{size}"
+    shutil.rmtree(index, ignore_errors=True)
+    env = {**os.environ, "FOCAL_SEARCH_CORPUS": str(corpus), "FOCAL_SEARCH_INDEX": str(index)}
+    print(f"\n== {size:,} pages, {corpus_mb:.0f} MB ==", flush=True)
+
+    build = measure([exe, "reindex", "--full"], env, watch=index)
+    rate = size / build.seconds
+    index_mb = tree_bytes(index) / 1e6
+    noop = measure([exe, "reindex"], env).seconds
+    changed = change_files(corpus, size // 100)
+    one_percent = measure([exe, "reindex"], env).seconds
+    restore_files(changed)
+    measure([exe, "reindex"], env)
+
+    warm = warm_latencies(index)
+    cold = cold_latency(exe, env, cold_runs)
+
+    p50, p95 = pct(warm, 50), pct(warm, 95)
+    rows = [
+        ("full build", f"{build.seconds:.1f} s", f"{rate:,.0f} docs/s"),
+        ("peak RSS (process tree)", f"{build.peak_rss / 1e6:.0f} MB", ""),
+        (
+            "peak index disk",
+            f"{build.peak_disk / 1e6:.0f} MB",
+            f"{build.peak_disk / 1e6 / corpus_mb:.2f}× corpus",
+        ),
+        ("index size", f"{index_mb:.0f} MB", f"{index_mb / corpus_mb:.2f}× corpus"),
+        ("no-op reindex", f"{noop:.2f} s", ""),
+        (
+            "reindex, 1% changed",
+            f"{one_percent:.2f} s",
+            f"{one_percent / build.seconds:.1%} of full",
+        ),
+        ("warm query p50 / p95", f"{p50:.1f} / {p95:.1f} ms", "10 hits + snippets"),
+        ("cold query (median)", f"{cold * 1000:.0f} ms", "new process, 10 hits"),
+    ]
+    peers = []
+    rg = rg_latency(corpus, cold_runs)
+    if rg is not None:
+        peers.append(
+            (
+                "rg -i -l (no index)",
+                f"{rg * 1000:.0f} ms",
+                f"cold focal-search / rg = {cold / rg:.2f}",
+            )
+        )
+    fts_build, fts_p50 = fts5(corpus, work / f"fts-{size}.db")
+    peers.append(
+        (
+            "SQLite FTS5 build",
+            f"{fts_build:.1f} s",
+            f"{size / fts_build:,.0f} docs/s; focal-search / FTS5 = "
+            f"{rate / (size / fts_build):.2f}",
+        )
+    )
+    peers.append(
+        ("SQLite FTS5 warm p50", f"{fts_p50:.1f} ms", f"focal-search / FTS5 = {p50 / fts_p50:.2f}")
+    )
+    tv = tantivy_peer(corpus, work / f"tantivy-{size}")
+    if tv is not None:
+        peers.append(("tantivy build", f"{tv[0]:.1f} s", f"{size / tv[0]:,.0f} docs/s"))
+        peers.append(
+            ("tantivy warm p50", f"{tv[1]:.2f} ms", f"focal-search / tantivy = {p50 / tv[1]:.1f}")
+        )
+    for label, value, note in rows + [("--- peers, same files ---", "", "")] + peers:
+        print(f"  {label:26} {value:>16}  {note}")
+
+
+class Measured:
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.peak_rss = 0
+        self.peak_disk = 0
+
+
+def measure(cmd: list[str], env: dict[str, str], watch: Path | None = None) -> Measured:
+    """Run a command; sample the RSS of its process tree and the size of ``watch``."""
+    result = Measured()
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            result.peak_rss = max(result.peak_rss, tree_rss(proc.pid))
+            if watch is not None and watch.exists():
+                result.peak_disk = max(result.peak_disk, tree_bytes(watch))
+            time.sleep(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, err = proc.communicate()
+    result.seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}): {err.decode()[-500:]}")
+    return result
+
+
+def tree_rss(root: int) -> int:
+    """Resident memory of a process and all its descendants, in bytes."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            status = Path(f"/proc/{entry}/status").read_text()
+        except OSError:
+            continue
+        ppid = re.search(r"^PPid:\s+(\d+)", status, re.M)
+        mem = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+        parents[int(entry)] = int(ppid.group(1)) if ppid else 0
+        rss[int(entry)] = int(mem.group(1)) * 1024 if mem else 0
+    total = 0
+    for pid in rss:
+        p = pid
+        while p and p != root:
+            p = parents.get(p, 0)
+        if p == root:
+            total += rss[pid]
+    return total
+
+
+def tree_bytes(path: Path) -> int:
+    total = 0
+    for dirpath, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def change_files(corpus: Path, count: int) -> list[tuple[Path, bytes]]:
+    files = sorted(p for p in corpus.rglob("*.txt"))[
+        :: max(1, len(list(corpus.rglob("*.txt"))) // max(1, count))
+    ][:count]
+    originals = []
+    for path in files:
+        data = path.read_bytes()
+        originals.append((path, data))
+        path.write_bytes(data.replace(b"blue square", b" Updated in the benchmark.blue square", 1))
+    return originals
+
+
+def restore_files(originals: list[tuple[Path, bytes]]) -> None:
+    for path, data in originals:
+        path.write_bytes(data)
+
+
+def warm_latencies(index: Path) -> list[float]:
+    from focal_search.index import open_index
+    from focal_search.search import Searcher
+
+    times = []
+    with open_index(index) as ix, Searcher(ix) as searcher:
+        for round_ in range(3):
+            for q in QUERIES:
+                started = time.perf_counter()
+                results = searcher.search(q, limit=10, suggest=False)
+                list(results.hits)
+                if round_:  # the first round warms caches
+                    times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def cold_latency(exe: str, env: dict[str, str], runs: int) -> float:
+    times = []
+    for q in COLD_QUERIES:
+        for _ in range(runs):
+            started = time.perf_counter()
+            subprocess.run(
+                [exe, "query", q],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                check=False,
+            )
+            times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def rg_latency(corpus: Path, runs: int) -> float | None:
+    rg = shutil.which("rg")
+    if rg is None:
+        return None
+    times = []
+    for pattern in RG_PATTERNS:
+        for _ in range(runs):
+            started = time.perf_counter()
+            subprocess.run(
+                [rg, "-i", "-l", "-F", pattern, str(corpus)], stdout=subprocess.DEVNULL, check=False
+            )
+            times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def fts_query(q: str) -> str | None:
+    """The same query in FTS5 syntax (one column holds the whole file)."""
+    if ":" in q and not q.startswith(("title:", "author:")):
+        return None  # year/lang/date filters have no FTS5 equivalent on raw files
+    q = re.sub(r"^(title|author):", "", q)
+    return q
+
+
+def fts5(corpus: Path, db: Path) -> tuple[float, float]:
+    db.unlink(missing_ok=True)
+    con = sqlite3.connect(db)
+    con.execute(
+        "CREATE VIRTUAL TABLE docs USING fts5(path UNINDEXED, body, "
+        "tokenize='porter unicode61 remove_diacritics 2')"
+    )
+    started = time.perf_counter()
+    with con:
+        con.executemany(
+            "INSERT INTO docs VALUES (?, ?)",
+            ((str(p), p.read_text("utf-8")) for p in corpus.rglob("*.txt")),
+        )
+    build = time.perf_counter() - started
+    times = []
+    for round_ in range(3):
+        for q in QUERIES:
+            fq = fts_query(q)
+            if fq is None:
+                continue
+            started = time.perf_counter()
+            con.execute(
+                "SELECT path, snippet(docs, 1, '[', ']', '…', 24) FROM docs WHERE docs "
+                "MATCH ? ORDER BY bm25(docs) LIMIT ?",
+                (fq, FTS_QUERY_LIMIT),
+            ).fetchall()
+            if round_:
+                times.append((time.perf_counter() - started) * 1000)
+    con.close()
+    return build, statistics.median(times)
+
+
+def tantivy_peer(corpus: Path, folder: Path) -> tuple[float, float] | None:
+    try:
+        import tantivy
+    except ImportError:
+        return None
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("path", stored=True)
+    builder.add_text_field("body", stored=True, tokenizer_name="en_stem")
+    index = tantivy.Index(builder.build(), path=str(folder))
+    started = time.perf_counter()
+    writer = index.writer()
+    for p in corpus.rglob("*.txt"):
+        writer.add_document(tantivy.Document(path=str(p), body=p.read_text("utf-8")))
+    writer.commit()
+    writer.wait_merging_threads()
+    build = time.perf_counter() - started
+    index.reload()
+    searcher = index.searcher()
+    times = []
+    for round_ in range(3):
+        for q in QUERIES:
+            fq = fts_query(q)
+            if fq is None:
+                continue
+            started = time.perf_counter()
+            try:
+                parsed = index.parse_query(fq.replace("*", ""), ["body"])
+                for _, address in searcher.search(parsed, 10).hits:
+                    searcher.doc(address)
+            except ValueError:
+                continue
+            if round_:
+                times.append((time.perf_counter() - started) * 1000)
+    return build, statistics.median(times)
+
+
+def pct(values: list[float], p: int) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+if __name__ == "__main__":
+    main()
