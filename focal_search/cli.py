@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shlex
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -19,12 +19,12 @@ import typer
 from typer.core import TyperGroup
 
 from . import __version__, config
-from .errors import CorpusMissing, FocalSearchError, IndexMissing
+from .errors import ArticleNotFound, CorpusMissing, FocalSearchError, IndexMissing
 
 if TYPE_CHECKING:
     from .index import FocalIndex, SyncReport
     from .render import ResultsRenderer
-    from .search import SearchResults
+    from .search import Filters, Searcher, SearchResults
 
 EXIT_FOUND, EXIT_NOTHING, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEBUG_ENV = "FOCAL_SEARCH_DEBUG"
@@ -157,14 +157,61 @@ Examples:
 Exit status: 0 if something matched, 1 if nothing did, 2 on error."""
 
 
+LimitOption = Annotated[
+    int | None,
+    typer.Option(
+        "--limit",
+        "-n",
+        min=1,
+        show_default=False,
+        help="Show at most N hits [default: 10; all with -l].",
+    ),
+]
+OffsetOption = Annotated[int, typer.Option("--offset", min=0, help="Skip the first N hits.")]
+AllOption = Annotated[bool, typer.Option("--all", help="Show every hit.")]
+TsvOption = Annotated[bool, typer.Option("--tsv", help="Tab-separated output, one line per hit.")]
+NoHeaderOption = Annotated[bool, typer.Option("--no-header", help="No header row with --tsv.")]
+FilesOption = Annotated[
+    bool, typer.Option("--files-with-matches", "-l", help="Print only locations (URL or path).")
+]
+NullOption = Annotated[bool, typer.Option("--null", "-0", help="End each -l location with NUL.")]
+CountOption = Annotated[
+    bool, typer.Option("--count", "-c", help="Print only the number of matches.")
+]
+AuthorOption = Annotated[
+    list[str] | None,
+    typer.Option("--author", help="Only articles by this author (repeatable).", show_default=False),
+]
+SinceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--since", metavar="YYYY[-MM]", help="Only articles from then on.", show_default=False
+    ),
+]
+UntilOption = Annotated[
+    str | None,
+    typer.Option(
+        "--until",
+        metavar="YYYY[-MM]",
+        help="Only articles up to then (inclusive).",
+        show_default=False,
+    ),
+]
+LangOption = Annotated[
+    list[str] | None,
+    typer.Option("--lang", help="Only articles in this language (repeatable).", show_default=False),
+]
+AnyOption = Annotated[bool, typer.Option("--any", help="Match any word (OR) instead of all.")]
+
+
 @app.command(help=QUERY_HELP)
 def query(
     text: Annotated[
         str | None,
         typer.Argument(
             metavar="QUERY",
-            help="What to search for; - reads one query per line from stdin.",
             show_default=False,
+            help="What to search for; - reads one query per line from stdin.",
         ),
     ] = None,
     queries_from: Annotated[
@@ -172,85 +219,67 @@ def query(
         typer.Option(
             "--queries-from",
             metavar="FILE",
+            show_default=False,
             help="Run one query per line of FILE.",
-            show_default=False,
         ),
     ] = None,
-    limit: Annotated[
-        int | None,
-        typer.Option(
-            "--limit",
-            "-n",
-            min=1,
-            help="Show at most N hits [default: 10; all with -l].",
-            show_default=False,
-        ),
-    ] = None,
-    offset: Annotated[int, typer.Option("--offset", min=0, help="Skip the first N hits.")] = 0,
-    all_hits: Annotated[bool, typer.Option("--all", help="Show every hit.")] = False,
+    limit: LimitOption = None,
+    offset: OffsetOption = 0,
+    all_hits: AllOption = False,
     json_out: JsonOption = False,
-    tsv: Annotated[
-        bool, typer.Option("--tsv", help="Tab-separated output, one hit per line.")
-    ] = False,
-    no_header: Annotated[
-        bool, typer.Option("--no-header", help="No header row with --tsv.")
-    ] = False,
-    files: Annotated[
-        bool, typer.Option("--files-with-matches", "-l", help="Print only locations (URL or path).")
-    ] = False,
-    null: Annotated[
-        bool, typer.Option("--null", "-0", help="End each -l location with NUL.")
-    ] = False,
-    count: Annotated[
-        bool, typer.Option("--count", "-c", help="Print only the number of matches.")
-    ] = False,
+    tsv: TsvOption = False,
+    no_header: NoHeaderOption = False,
+    files: FilesOption = False,
+    null: NullOption = False,
+    count: CountOption = False,
     color: ColorOption = Color.auto,
-    author: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--author", help="Only articles by this author (repeatable).", show_default=False
-        ),
-    ] = None,
-    since: Annotated[
-        str | None,
-        typer.Option(
-            "--since", metavar="YYYY[-MM]", help="Only articles from then on.", show_default=False
-        ),
-    ] = None,
-    until: Annotated[
-        str | None,
-        typer.Option(
-            "--until",
-            metavar="YYYY[-MM]",
-            help="Only articles up to then (inclusive).",
-            show_default=False,
-        ),
-    ] = None,
-    lang: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--lang", help="Only articles in this language (repeatable).", show_default=False
-        ),
-    ] = None,
+    author: AuthorOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    lang: LangOption = None,
     sort: Annotated[
         Sort,
         typer.Option("--sort", help="Order: relevance, date (oldest first), -date (newest first)."),
     ] = Sort.relevance,
-    any_words: Annotated[
-        bool, typer.Option("--any", help="Match any word (OR) instead of all.")
-    ] = False,
+    any_words: AnyOption = False,
+    facets: Annotated[
+        str | None,
+        typer.Option(
+            "--facets",
+            metavar="year,author,lang",
+            show_default=False,
+            help="Also count the matches per year, author and/or language.",
+        ),
+    ] = None,
+    facet_limit: Annotated[
+        int, typer.Option("--facet-limit", min=1, help="Values shown per facet.")
+    ] = 10,
+    export: Annotated[
+        Path | None,
+        typer.Option(
+            "--export",
+            metavar="FILE.csv|FILE.jsonl",
+            show_default=False,
+            help="Write every match (not a page) to a CSV or JSON Lines file.",
+        ),
+    ] = None,
+    fields: Annotated[
+        str | None,
+        typer.Option(
+            "--fields",
+            metavar="a,b,c",
+            show_default=False,
+            help="Columns for --export [default: rank,score,id,title,authors,date,"
+            "lang,location; also: url, path, captures, snippet].",
+        ),
+    ] = None,
     corpus: CorpusOption = None,
     index: IndexOption = None,
 ) -> None:
-    from .search import Filters, Searcher
+    from .search import Searcher
 
     fmt = _pick_format(json=json_out, tsv=tsv, files=files, count=count)
-    if null and fmt != "files":
-        raise typer.BadParameter("-0/--null only goes with -l/--files-with-matches")
-    if no_header and fmt != "tsv":
-        raise typer.BadParameter("--no-header only goes with --tsv")
-    if all_hits and limit is not None:
-        raise typer.BadParameter("--all and --limit cannot be used together")
+    _check_output_flags(fmt, null=null, no_header=no_header, all_hits=all_hits, limit=limit)
     if (text is None) == (queries_from is None) and text != "-":
         raise typer.BadParameter(
             "give a QUERY (or - for stdin), or --queries-from FILE"
@@ -258,10 +287,24 @@ def query(
             else "give either a QUERY or --queries-from FILE, not both"
         )
     batch = text == "-" or queries_from is not None
+    facet_names = [f.strip() for f in facets.split(",") if f.strip()] if facets else []
+    if export is not None:
+        if fmt != "human" or batch or facet_names:
+            raise typer.BadParameter("--export goes with one QUERY, without other output options")
+        _export(
+            text or "",
+            export,
+            fields,
+            all_filters(author, since, until, lang),
+            sort=sort,
+            any_words=any_words,
+            corpus=corpus,
+            index=index,
+        )
+    if fields is not None:
+        raise typer.BadParameter("--fields only goes with --export")
     shown_limit = None if all_hits or (limit is None and fmt == "files") else (limit or 10)
-    filters = Filters(
-        authors=tuple(author or ()), since=since, until=until, langs=tuple(lang or ())
-    )
+    filters = all_filters(author, since, until, lang)
     renderer = _results_renderer(
         fmt, color=color, batch=batch, limit=shown_limit, header=not no_header, null=null
     )
@@ -279,6 +322,10 @@ def query(
                     any_words=any_words,
                     snippets=fmt not in ("files", "count"),
                 )
+                if facet_names:
+                    results.facets = _facets(
+                        searcher, q, facet_names, facet_limit, filters=filters, any_words=any_words
+                    )
                 renderer.results(results)
             except FocalSearchError as err:
                 if not batch:
@@ -292,6 +339,124 @@ def query(
             if fmt != "json":
                 _notices(results)
     raise typer.Exit(EXIT_ERROR if failed else EXIT_FOUND if found else EXIT_NOTHING)
+
+
+@app.command()
+def similar(
+    ref: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID", show_default=False, help="An id, path or URL printed by `query`."
+        ),
+    ],
+    limit: LimitOption = None,
+    offset: OffsetOption = 0,
+    all_hits: AllOption = False,
+    json_out: JsonOption = False,
+    tsv: TsvOption = False,
+    no_header: NoHeaderOption = False,
+    files: FilesOption = False,
+    null: NullOption = False,
+    count: CountOption = False,
+    color: ColorOption = Color.auto,
+    corpus: CorpusOption = None,
+    index: IndexOption = None,
+) -> None:
+    """List the articles most like the given one (by its key terms).
+
+    The article itself, its other captures and its translations are left out.
+
+    \b
+    Examples:
+      focal-search similar mexico-canada-security-framework.txt
+      focal-search similar http://www.focal.ca/en/publications/focalpoint/433-april-2011-x --json
+
+    Exit status: 0 if something similar was found, 1 if not (or no such article),
+    2 on error.
+    """
+    from .search import Searcher
+
+    fmt = _pick_format(json=json_out, tsv=tsv, files=files, count=count)
+    _check_output_flags(fmt, null=null, no_header=no_header, all_hits=all_hits, limit=limit)
+    shown_limit = None if all_hits or (limit is None and fmt == "files") else (limit or 10)
+    renderer = _results_renderer(
+        fmt, color=color, batch=False, limit=shown_limit, header=not no_header, null=null
+    )
+    locations = config.resolve(corpus, index)
+    with _open_or_build(locations) as ix, Searcher(ix) as searcher:
+        try:
+            results = searcher.similar(
+                ref,
+                corpus=locations.corpus,
+                limit=shown_limit,
+                offset=offset,
+                snippets=fmt not in ("files", "count"),
+            )
+        except ArticleNotFound as err:
+            _stderr_line(err.message)
+            raise typer.Exit(EXIT_NOTHING) from None
+        renderer.results(results)
+    raise typer.Exit(EXIT_FOUND if results.total else EXIT_NOTHING)
+
+
+class Period(str, Enum):
+    year = "year"
+    month = "month"
+
+
+@app.command()
+def trend(
+    queries: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="QUERY...", show_default=False, help="One or more queries to compare."
+        ),
+    ],
+    by: Annotated[Period, typer.Option("--by", help="Count per year or per month.")] = Period.year,
+    json_out: JsonOption = False,
+    tsv: TsvOption = False,
+    no_header: NoHeaderOption = False,
+    color: ColorOption = Color.auto,
+    author: AuthorOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    lang: LangOption = None,
+    any_words: AnyOption = False,
+    corpus: CorpusOption = None,
+    index: IndexOption = None,
+) -> None:
+    """Chart how many articles match each query, per year (or month).
+
+    Counts are shown absolute and as a share of that period's articles; periods
+    with no articles in the archive are gaps, not zeros.
+
+    \b
+    Examples:
+      focal-search trend Haiti Cuba
+      focal-search trend '"smart border"' --by month --since 2001 --until 2003
+      focal-search trend NAFTA --tsv > nafta.tsv
+
+    Exit status: 0 if any query matched, 1 if none did, 2 on error.
+    """
+    from . import explore
+    from .render import trend as render_trend
+    from .search import Searcher
+
+    fmt = _pick_format(json=json_out, tsv=tsv, files=False, count=False)
+    _check_output_flags(fmt, null=False, no_header=no_header, all_hits=False, limit=None)
+    filters = all_filters(author, since, until, lang)
+    with _open_or_build(config.resolve(corpus, index)) as ix, Searcher(ix) as searcher:
+        result = explore.trend(searcher, queries, by=by.value, filters=filters, any_words=any_words)
+    if fmt == "json":
+        render_trend.jsonl(result)
+    elif fmt == "tsv":
+        render_trend.tsv(result, header=not no_header)
+    else:
+        from .render.human import Output
+
+        render_trend.human(result, Output(sys.stdout, color.value))
+    found = any(s.counts for s in result.series)
+    raise typer.Exit(EXIT_FOUND if found else EXIT_NOTHING)
 
 
 @app.command()
@@ -356,7 +521,6 @@ def show(
 
     Exit status: 0 if the article exists, 1 if not, 2 on error.
     """
-    from .errors import ArticleNotFound
     from .index import open_index
     from .search import Searcher
 
@@ -427,6 +591,78 @@ def _open_or_build(locations: config.Locations) -> FocalIndex:
         on_notice=_stderr_line,
     )
     return open_index(locations.index)
+
+
+def all_filters(
+    author: list[str] | None, since: str | None, until: str | None, lang: list[str] | None
+) -> Filters:
+    from .search import Filters
+
+    return Filters(authors=tuple(author or ()), since=since, until=until, langs=tuple(lang or ()))
+
+
+def _check_output_flags(
+    fmt: str, *, null: bool, no_header: bool, all_hits: bool, limit: int | None
+) -> None:
+    """Options that only make sense together, rejected in one place."""
+    if null and fmt != "files":
+        raise typer.BadParameter("-0/--null only goes with -l/--files-with-matches")
+    if no_header and fmt != "tsv":
+        raise typer.BadParameter("--no-header only goes with --tsv")
+    if all_hits and limit is not None:
+        raise typer.BadParameter("--all and --limit cannot be used together")
+
+
+def _facets(
+    searcher: Searcher, q: str, names: list[str], top: int, *, filters: Filters, any_words: bool
+) -> list[Any]:
+    from . import explore
+
+    try:
+        docs = searcher.matching_docs(q, filters=filters, any_words=any_words)
+        return explore.facets(searcher, docs, names, top)
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from None
+
+
+def _export(
+    text: str,
+    path: Path,
+    fields: str | None,
+    filters: Filters,
+    *,
+    sort: Sort,
+    any_words: bool,
+    corpus: Path | None,
+    index: Path | None,
+) -> NoReturn:
+    from .render import export
+    from .search import Searcher
+
+    names = (
+        [f.strip() for f in fields.split(",") if f.strip()]
+        if fields
+        else list(export.DEFAULT_FIELDS)
+    )
+    export.check(path, names)
+    with _open_or_build(config.resolve(corpus, index)) as ix, Searcher(ix) as searcher:
+        results = searcher.search(
+            text,
+            limit=None,
+            filters=filters,
+            sort=sort.value,
+            any_words=any_words,
+            snippets="snippet" in names,
+        )
+        with _progress("Exporting") as on_progress:
+            rows = export.write(
+                results.hits,
+                path,
+                names,
+                on_row=(lambda n: on_progress(n, results.total)) if on_progress else None,
+            )
+    _stderr_line(f"exported {rows} article{'s' if rows != 1 else ''} to {path}")
+    raise typer.Exit(EXIT_FOUND if rows else EXIT_NOTHING)
 
 
 def _pick_format(*, json: bool, tsv: bool, files: bool, count: bool) -> str:
@@ -532,33 +768,39 @@ def _stderr_line(message: str) -> None:
 class _progress:
     """A Rich progress bar on stderr when it is a terminal; nothing otherwise."""
 
-    def __enter__(self) -> Any:
+    def __init__(self, description: str = "Indexing") -> None:
+        self.description = description
+        self._bar: Any = None
+
+    def __enter__(self) -> Callable[[int, int], None] | None:
         if not sys.stderr.isatty():
             return None
+        from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
         # auto_refresh=False: no refresh thread (it makes multi-process writers warn).
-        self._bar = Progress(
+        bar = Progress(
             "[progress.description]{task.description}",
             BarColumn(),
             MofNCompleteColumn(),
             TimeRemainingColumn(),
             transient=True,
             auto_refresh=False,
-            console=__import__("rich.console").console.Console(stderr=True),
+            console=Console(stderr=True),
         )
-        self._bar.start()
-        task = self._bar.add_task("Indexing", total=None)
+        self._bar = bar
+        bar.start()
+        task = bar.add_task(self.description, total=None)
 
         def update(done: int, total: int) -> None:
-            self._bar.update(task, completed=done, total=total)
+            bar.update(task, completed=done, total=total)
             if done == total or done % 50 == 0:
-                self._bar.refresh()
+                bar.refresh()
 
         return update
 
     def __exit__(self, *exc: object) -> None:
-        if hasattr(self, "_bar"):
+        if self._bar is not None:
             self._bar.stop()
 
 

@@ -138,6 +138,7 @@ class SearchResults:
     # ...and, when an AND query finds nothing, how many articles have *some* words.
     any_total: int | None = None
     warnings: list[str] = field(default_factory=list)
+    facets: list[Any] = field(default_factory=list)  # explore.Facet, when asked for
 
     def elapsed_ms(self) -> float:
         return (time.monotonic() - self.started) * 1000
@@ -282,7 +283,7 @@ class Searcher:
         found = SearchResults(
             query=text,
             parsed=str(q),
-            total=self._total(results),
+            total=self._total(results, filters.query()),
             offset=offset,
             hits=self._hits(q, results, offset, scored=sort == "relevance", snippets=snippets),
             started=started,
@@ -298,7 +299,8 @@ class Searcher:
     def count(self, text: str, *, filters: Filters | None = None, any_words: bool = False) -> int:
         """How many articles match, without ranking or snippets."""
         q = prune(self._parsers[any_words].parse(text), self._searcher.reader())
-        return self._total(self._run(q, filters or Filters(), limit=1))
+        filters = filters or Filters()
+        return self._total(self._run(q, filters, limit=1), filters.query())
 
     def _run(
         self, q: wq.Query, filters: Filters, *, limit: int | None, sort: str = "relevance"
@@ -320,28 +322,111 @@ class Searcher:
             )
         return self._searcher.search(q, **options)
 
-    def _total(self, results: Any) -> int:
+    def _total(self, results: Any, filter: Any) -> int:
         """Matching articles, a page captured several times counted once. (Whoosh's
-        own counts are not exact once results are collapsed.)"""
+        own counts are not exact once results are collapsed, and its results.docs()
+        re-runs the query without the filter.)"""
         if not self._dedupe:
             return len(results)
+        return len(self._all_docs(results.q, filter, None))
+
+    def _all_docs(self, q: wq.Query, filter: Any, mask: Any) -> list[int]:
+        """Every matching document, one per page when a page has several captures."""
+        found = self._searcher.search(q, limit=None, filter=filter, mask=mask, scored=False)
+        docs = sorted(found.docs())
+        if not self._dedupe:
+            return docs
+        newest: dict[str, tuple[int, int]] = {}
         reader = self._searcher.reader()
-        return len(set(column_rows(reader, ("canonical",), results.docs())))
+        for docnum, (key, when) in zip(
+            docs, column_rows(reader, ("canonical", "capture_time"), docs), strict=True
+        ):
+            if key not in newest or int(when or 0) > newest[key][1]:
+                newest[key] = (docnum, int(when or 0))
+        return sorted(d for d, _ in newest.values())
+
+    def all_docs(self, filters: Filters | None = None) -> list[int]:
+        """Document numbers of every article the filters allow (one per page)."""
+        return self._all_docs(wq.Every(), (filters or Filters()).query(), None)
+
+    def matching_docs(
+        self, text: str, *, filters: Filters | None = None, any_words: bool = False
+    ) -> list[int]:
+        """Document numbers of every article matching ``text`` (for facets, trends)."""
+        q = prune(self._parsers[any_words].parse(text), self._searcher.reader())
+        return self._all_docs(q, (filters or Filters()).query(), None)
+
+    def similar(
+        self,
+        ref: str,
+        *,
+        corpus: Path | None = None,
+        limit: int | None = 10,
+        offset: int = 0,
+        snippets: bool = True,
+        key_terms: int = 12,
+    ) -> SearchResults:
+        """Articles most like the one named by ``ref``: its key terms (frequent in it,
+        rare in the archive), excluding itself, its other captures and translations."""
+        started = time.monotonic()
+        stored = self._stored(ref, corpus)
+        lang = analyzed_language(stored.get("lang"))
+        text = "\n".join((stored.get("title", ""), stored.get("body", "")))
+        terms = self._searcher.key_terms_from_text(
+            lang_field("body", lang), text, numterms=key_terms
+        )
+        q: wq.Query = (
+            wq.Or(
+                [
+                    wq.Term(lang_field(name, lang), term, boost=weight * FIELD_BOOSTS[name])
+                    for term, weight in terms
+                    for name in ("title", "body")
+                ]
+            )
+            if terms
+            else wq.NullQuery
+        )
+        exclude = [wq.Term("canonical", stored["canonical"])]
+        if stored.get("pair_key"):
+            exclude.append(wq.Term("pair_key", stored["pair_key"]))
+        mask = wq.Or(exclude)
+        wanted = None if limit is None else offset + limit
+        options: dict[str, Any] = {"optimize": False, "limit": wanted, "mask": mask}
+        if self._dedupe:
+            options.update(
+                collapse="canonical",
+                collapse_limit=1,
+                collapse_order=sorting.FieldFacet("capture_time", reverse=True),
+            )
+        results = self._searcher.search(q, **options)
+        total = len(self._all_docs(q, None, mask)) if self._dedupe else len(results)
+        return SearchResults(
+            query=f"similar to {stored['id']}",
+            parsed=str(q),
+            total=total,
+            offset=offset,
+            hits=self._hits(q, results, offset, scored=True, snippets=snippets),
+            started=started,
+        )
+
+    def _stored(self, ref: str, corpus: Path | None) -> dict[str, Any]:
+        for fieldname, value in _lookup_keys(ref, corpus):
+            stored = self._searcher.document(**{fieldname: value})
+            if stored:
+                return dict(stored)
+        raise ArticleNotFound(
+            f"no article {ref!r} in the index",
+            hint="use an id, path or URL printed by `focal-search query`",
+        )
 
     def article(self, ref: str, corpus: Path | None = None) -> ArticleView:
         """The article named by its id, its file path, or its original URL, with its
         other captures and its versions in other languages."""
-        for fieldname, value in _lookup_keys(ref, corpus):
-            stored = self._searcher.document(**{fieldname: value})
-            if stored:
-                return ArticleView(
-                    article=_article(stored),
-                    captures=self._captures(stored),
-                    translations=self._translations(stored),
-                )
-        raise ArticleNotFound(
-            f"no article {ref!r} in the index",
-            hint="use an id, path or URL printed by `focal-search query`",
+        stored = self._stored(ref, corpus)
+        return ArticleView(
+            article=_article(stored),
+            captures=self._captures(stored),
+            translations=self._translations(stored),
         )
 
     def _suggest(self, found: SearchResults) -> None:

@@ -67,11 +67,30 @@ class Output:
     def blank(self) -> None:
         self.line([])
 
+    def table(self, title: str, rows: Sequence[tuple[str, str]]) -> None:
+        """A two-column table: a Rich table when styled, aligned text otherwise."""
+        if self._console is None:
+            self.line([(title, "")])
+            width = max((len(inert(k)) for k, _ in rows), default=0)
+            for key, value in rows:
+                self.line([(f"{inert(key):<{width}}  {value:>6}", "")], 2)
+            return
+        from rich.table import Table
+
+        table = Table(
+            title=title, title_justify="left", show_header=False, box=None, padding=(0, 2)
+        )
+        table.add_column(style="")
+        table.add_column(justify="right")
+        for key, value in rows:
+            table.add_row(inert(key), value)
+        self._console.print(table)
+
 
 def _rich_console(stream: IO[str], colored: bool) -> Any:
     from rich.console import Console
 
-    class QuietConsole(Console):  # type: ignore[misc]
+    class QuietConsole(Console):
         def on_broken_pipe(self) -> None:
             # Rich would exit with status 1; the CLI ends a closed pipe quietly with 0.
             self.quiet = True
@@ -108,6 +127,14 @@ class HumanRenderer:
             self._hit(hit)
             shown += 1
         if shown:
+            out.blank()
+        for facet in results.facets:
+            rows = [(value, str(count)) for value, count in facet.counts]
+            if facet.other:
+                rows.append(("(others)", str(facet.other)))
+            if facet.missing:
+                rows.append(("(none)", str(facet.missing)))
+            out.table(f"By {facet.name}", rows)
             out.blank()
         what = "article" if results.total == 1 else "articles"
         ms = f"{results.elapsed_ms():.0f} ms"

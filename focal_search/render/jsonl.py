@@ -14,7 +14,9 @@ Every line is one JSON object ``{"type": TYPE, "data": {...}}``. For each query:
 * ``summary`` — ``query``, ``total`` (all matches), ``shown``, ``elapsed_ms``,
   ``did_you_mean`` and ``did_you_mean_total`` (a corrected query, or null),
   ``any_total`` (when an AND query found nothing: how many articles have some of
-  its words, else null), ``warnings`` (list of strings). Always the last line.
+  its words, else null), ``warnings`` (list of strings), ``facets`` (with
+  ``--facets``: per facet ``{"counts": [{"value", "count"}...], "other",
+  "missing"}``, else null). Always the last line.
 * ``error``   — in a batch, a query that failed: ``query``, ``message``, ``hint``.
 
 ``show`` prints one ``article`` line (with ``captures``: ``{id, url, captured}``
@@ -75,12 +77,23 @@ class JsonRenderer:
                 "did_you_mean_total": results.did_you_mean_total,
                 "any_total": results.any_total,
                 "warnings": results.warnings,
+                "facets": {f.name: facet_data(f) for f in results.facets}
+                if results.facets
+                else None,
             },
         )
         return shown
 
     def error(self, query: str, err: FocalSearchError) -> None:
         line("error", {"query": query, "message": err.message, "hint": err.hint})
+
+
+def facet_data(facet: Any) -> dict[str, Any]:
+    return {
+        "counts": [{"value": v, "count": n} for v, n in facet.counts],
+        "other": facet.other,
+        "missing": facet.missing,
+    }
 
 
 def hit_data(hit: Hit) -> dict[str, Any]:

@@ -1,0 +1,127 @@
+"""Looking across the archive rather than at single hits: facets and trends.
+
+Counts are exact and come from columns (no stored text is read). A page captured
+several times counts once. Trends divide by how many articles the archive holds
+for each period; periods with no articles at all are gaps, not zeros.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .columns import column_rows
+from .search import Filters, Searcher
+
+FACETS = {"year": "sort_date", "author": "author_names", "lang": "lang"}
+PERIODS = ("year", "month")
+
+
+@dataclass
+class Facet:
+    name: str
+    counts: list[tuple[str, int]]  # top values, most frequent first
+    other: int = 0  # articles with a value beyond the top ones
+    missing: int = 0  # articles with no value (undated, no author)
+
+
+def facets(searcher: Searcher, docs: list[int], names: list[str], top: int = 10) -> list[Facet]:
+    """Counts per value of each facet over the given documents."""
+    unknown = [n for n in names if n not in FACETS]
+    if unknown:
+        raise ValueError(f"unknown facet {unknown[0]!r} (facets: {', '.join(FACETS)})")
+    reader = searcher.index.whoosh.reader()
+    counters = {name: Counter[str]() for name in names}
+    missing = Counter[str]()
+    columns = tuple(FACETS[n] for n in names)
+    for row in column_rows(reader, columns, docs):
+        for name, value in zip(names, row, strict=True):
+            for v in _values(name, value):
+                counters[name][v] += 1
+            if not _values(name, value):
+                missing[name] += 1
+    result = []
+    for name in names:
+        common = counters[name].most_common(top)
+        shown = sum(n for _, n in common)
+        result.append(Facet(name, common, sum(counters[name].values()) - shown, missing[name]))
+    return result
+
+
+@dataclass
+class Series:
+    query: str
+    counts: dict[str, int] = field(default_factory=dict)  # period -> matching articles
+
+
+@dataclass
+class Trend:
+    by: str
+    periods: list[str]  # every period from the first to the last dated article
+    totals: dict[str, int]  # articles in the archive per period (absent = a gap)
+    series: list[Series]
+    undated: int = 0  # articles in the archive without a date for this granularity
+
+    def share(self, series: Series, period: str) -> float | None:
+        total = self.totals.get(period, 0)
+        return series.counts.get(period, 0) / total if total else None
+
+
+def trend(
+    searcher: Searcher,
+    queries: list[str],
+    *,
+    by: str = "year",
+    filters: Filters | None = None,
+    any_words: bool = False,
+) -> Trend:
+    if by not in PERIODS:
+        raise ValueError(f"unknown period {by!r} (use year or month)")
+    reader = searcher.index.whoosh.reader()
+    every = searcher.all_docs(filters)
+    totals: Counter[str] = Counter()
+    undated = 0
+    for (key,) in column_rows(reader, ("sort_date",), every):
+        period = _period(key, by)
+        if period is None:
+            undated += 1
+        else:
+            totals[period] += 1
+    series = []
+    for q in queries:
+        docs = searcher.matching_docs(q, filters=filters, any_words=any_words)
+        counts: Counter[str] = Counter()
+        for (key,) in column_rows(reader, ("sort_date",), docs):
+            period = _period(key, by)
+            if period is not None:
+                counts[period] += 1
+        series.append(Series(q, dict(counts)))
+    return Trend(by, _span(sorted(totals), by), dict(totals), series, undated)
+
+
+def _period(key: str, by: str) -> str | None:
+    month_key = int(key or 0)
+    if not month_key:
+        return None
+    year, month = divmod(month_key, 100)
+    if by == "year":
+        return f"{year:04d}"
+    return f"{year:04d}-{month:02d}" if month else None
+
+
+def _span(periods: list[str], by: str) -> list[str]:
+    """All periods from the first to the last, so that empty ones show as gaps."""
+    if not periods:
+        return []
+    if by == "year":
+        return [f"{y:04d}" for y in range(int(periods[0]), int(periods[-1]) + 1)]
+    first, last = (int(p[:4]) * 12 + int(p[5:]) - 1 for p in (periods[0], periods[-1]))
+    return [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(first, last + 1)]
+
+
+def _values(name: str, value: str) -> list[str]:
+    if name == "year":
+        return [value[:4]] if value not in ("", "0") else []
+    if name == "author":
+        return [a for a in value.split("\n") if a]
+    return [value or "und"]
