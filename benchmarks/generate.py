@@ -3,10 +3,12 @@
     python benchmarks/generate.py 100000 /tmp/focal-100k [--seed 1]
 
 Each page has the archive banner, a title, an author line, 4–12 body paragraphs, an
-author bio and the comment footer, like the real archive; words follow a Zipf-like
-distribution over a vocabulary of policy words, with recurring phrases ("smart
-border", "Mérida Initiative", "NORAD", "Summit of the Americas"). About 15% of
-pages are French and 10% Spanish. Files go to
+author bio and the comment footer, like the real archive. Words: about 45% function
+words; the rest follow a Zipf distribution over real policy words and a long tail of
+30,000 invented words; each page has one of 40 topics whose words and recurring
+phrase ("smart border", "Mérida Initiative", "NORAD", "Summit of the Americas"...)
+cluster in its pages, as subjects do in a real archive. About 15% of pages are
+French and 10% Spanish. Files go to
 ``www.focal.ca/<lang>/publications/focalpoint/<n>-<month>-<year>-<slug>.txt``
 (dates 1995–2011), so URLs and dates are recovered as for the real mirror.
 """
@@ -93,27 +95,58 @@ LAST = (
 ).split()
 
 
+SYLLABLES = (
+    "ba be bi bo bu ca co cu da de di do fa fe fi fo ga go gu la le li lo lu ma me "
+    "mi mo mu na ne ni no pa pe pi po pu ra re ri ro ru sa se si so su ta te ti to "
+    "tu va ve vi vo za zo tra tre tri pla ple pri pro bra bre cra cre"
+).split()
+TAIL_WORDS = 30_000  # invented words: the long tail of a real archive's vocabulary
+TOPICS = 40  # each article has one; topical words and phrases cluster in its articles
+TOPIC_WORDS = 12
+
+
 class Writer:
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
+        tail_rng = random.Random(seed + 1)
+        tail = sorted(
+            {
+                "".join(tail_rng.choices(SYLLABLES, k=tail_rng.randint(2, 4)))
+                for _ in range(TAIL_WORDS * 2)
+            }
+        )[:TAIL_WORDS]
+        tail_rng.shuffle(tail)
         self.words = {}
+        self.topics = {}
         for lang in CONTENT:
-            function = FUNCTION[lang].split()
             content = CONTENT[lang].split()
-            # Invented derivatives give the long tail of rare words real archives have.
-            rare = [f"{w}{s}" for w in content for s in ("al", "ist", "ism", "ed")]
             self.rng.shuffle(content)
-            self.rng.shuffle(rare)
-            vocab = function + content + rare  # by rank: frequent words first
-            weights = [1 / (rank + 1) ** 1.0 for rank in range(len(vocab))]
-            self.words[lang] = (vocab, list(itertools.accumulate(weights)))
+            vocab = content + tail  # by rank: real words first, then the long tail
+            weights = [1 / (rank + 10) for rank in range(len(vocab))]
+            self.words[lang] = (vocab, list(itertools.accumulate(weights)), FUNCTION[lang].split())
+            self.topics[lang] = [
+                (
+                    self.rng.sample(content, TOPIC_WORDS),
+                    self.rng.choice(PHRASES[lang]) if self.rng.random() < 0.3 else None,
+                )
+                for _ in range(TOPICS)
+            ]
 
-    def sentence(self, lang: str) -> str:
-        vocab, cum = self.words[lang]
-        out = self.rng.choices(vocab, cum_weights=cum, k=self.rng.randint(12, 28))
-        if self.rng.random() < 0.35:
-            out.insert(self.rng.randrange(len(out)), self.rng.choice(PHRASES[lang]))
-        text = " ".join(out)
+    def sentence(self, lang: str, topic: tuple[list[str], str | None]) -> str:
+        vocab, cum, function = self.words[lang]
+        topical, phrase = topic
+        n = self.rng.randint(12, 28)
+        words = []
+        for kind in self.rng.choices(("function", "topic", "any"), weights=(45, 12, 43), k=n):
+            if kind == "function":
+                words.append(self.rng.choice(function))
+            elif kind == "topic":
+                words.append(self.rng.choice(topical))
+            else:
+                words.append(self.rng.choices(vocab, cum_weights=cum)[0])
+        if phrase and self.rng.random() < 0.3:
+            words.insert(self.rng.randrange(len(words)), phrase)
+        text = " ".join(words)
         return text[0].upper() + text[1:] + "."
 
     def page(self, n: int) -> tuple[str, str]:
@@ -124,11 +157,12 @@ class Writer:
         authors = [
             f"{rng.choice(FIRST)} {rng.choice(LAST)}" for _ in range(rng.choice([1, 1, 1, 2]))
         ]
-        title_words = self.sentence(lang).rstrip(".").split()[: rng.randint(4, 9)]
+        topic = rng.choice(self.topics[lang])
+        title_words = self.sentence(lang, topic).rstrip(".").split()[: rng.randint(4, 9)]
         title = " ".join(title_words)
         slug = "-".join(w.lower() for w in title_words[:4] if w.isalnum()) or "article"
         paragraphs = [
-            " ".join(self.sentence(lang) for _ in range(rng.randint(3, 6)))
+            " ".join(self.sentence(lang, topic) for _ in range(rng.randint(3, 6)))
             for _ in range(rng.randint(4, 12))
         ]
         paragraphs[-1] += "blue square"

@@ -32,6 +32,10 @@ class IndexLocked(FocalSearchError):
     """Another process holds the index's write lock for too long."""
 
 
+class IndexWriteError(FocalSearchError):
+    """Writing the index failed (disk full, permissions); the previous state stands."""
+
+
 class QuerySyntaxError(FocalSearchError):
     """The query string cannot be turned into a search."""
 

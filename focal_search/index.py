@@ -23,7 +23,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,13 @@ from typing import Any
 from .analysis import analyzed_language
 from .columns import column_rows
 from .documents import Article
-from .errors import CorpusMissing, IndexIncompatible, IndexLocked, IndexMissing
+from .errors import (
+    CorpusMissing,
+    IndexIncompatible,
+    IndexLocked,
+    IndexMissing,
+    IndexWriteError,
+)
 from .extract import CorpusFile, ReadLog, SkipFile, load_source, walk_corpus
 from .extract.location import canonical_url, pair_key
 from .schema import SCHEMA_VERSION, lang_field
@@ -196,6 +202,10 @@ def sync_index(
     _ensure_folder(folder)
     with _write_lock(folder, lock_wait):
         generation = _current_generation(folder)
+        if generation is not None:
+            # Holding the lock, any other generation is a rebuild that was killed
+            # before it was switched in: reclaim its space.
+            _remove_stale_generations(folder, keep=generation)
         if not full and generation is not None:
             try:
                 _read_meta(generation)
@@ -204,10 +214,18 @@ def sync_index(
                     on_notice(f"{err.message}; rebuilding it from scratch")
                 full = True
         callbacks = _Callbacks(on_skip, on_warning, on_progress)
-        if full or generation is None:
-            report = _rebuild(corpus, folder, callbacks)
-        else:
-            report = _update(corpus, folder, generation, callbacks)
+        try:
+            if full or generation is None:
+                report = _rebuild(corpus, folder, callbacks)
+            else:
+                report = _update(corpus, folder, generation, callbacks)
+        except OSError as err:
+            # Reading errors are handled per file; what reaches here failed to write.
+            raise IndexWriteError(
+                f"could not write the index at {folder}: {err.strerror or err}",
+                hint="free some disk space (or fix permissions) and run reindex again; "
+                "the index is as it was before this run",
+            ) from err
     report.seconds = time.monotonic() - started
     return report
 
@@ -301,7 +319,9 @@ def _apply(
 
                 writer = parallel_writer(ix)
             else:
-                writer = ix.writer(limitmb=WRITER_MB)
+                from .parallel import CompressedSegmentWriter
+
+                writer = CompressedSegmentWriter(ix, limitmb=WRITER_MB)
         return writer
 
     try:
@@ -373,6 +393,7 @@ def _count(report: SyncReport, old: _Source | None, new_ids: set[str], *, same: 
 
 
 def _document(article: Article, file: CorpusFile, sha: str) -> dict[str, Any]:
+    article = _encodable(article)
     lang = analyzed_language(article.lang)
     doc: dict[str, Any] = {
         "id": article.id,
@@ -406,6 +427,35 @@ def _document(article: Article, file: CorpusFile, sha: str) -> dict[str, Any]:
         doc["date"] = article.date
         doc["year"] = article.year
     return doc
+
+
+def _encodable(article: Article) -> Article:
+    """The article with text Whoosh can encode: lone surrogates (from a JSON record's
+    escapes, or a file name's undecodable bytes) become U+FFFD."""
+
+    def fix(text: str) -> str:
+        if text.isascii() or not _has_surrogate(text):
+            return text
+        return text.encode("utf-8", "replace").decode("utf-8")
+
+    return replace(
+        article,
+        id=fix(article.id),
+        path=fix(article.path),
+        title=fix(article.title),
+        body=fix(article.body),
+        bio=fix(article.bio),
+        authors=[fix(a) for a in article.authors],
+        url=fix(article.url) if article.url else article.url,
+    )
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _month_key(date: str | None) -> int:

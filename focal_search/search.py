@@ -28,6 +28,11 @@ from .scoring import ArticleBM25F
 
 SNIPPETS_PER_HIT = 3
 SORTS = ("relevance", "date", "-date")
+# Bounds on what one query may cost.
+MAX_QUERY_CHARS = 10_000
+MAX_QUERY_TERMS = 4_000  # after expansion into fields (≈ 1,000 words)
+MIN_PATTERN_PREFIX = 2  # letters before a wildcard: "a*" would expand to half the lexicon
+MAX_FUZZY_EDITS = 2
 FEW_HITS = 3  # below this many hits, a did-you-mean suggestion is looked for
 FIELD_ALIASES = {"author": ["authors", "by"]}
 # Stored texts in which matches are marked.
@@ -182,11 +187,16 @@ def parse_query(parser: qparser.QueryParser, text: str, lang: str = "en") -> wq.
         raise QuerySyntaxError(
             "the query is empty", hint='try e.g. focal-search query "smart border"'
         )
+    if len(text) > MAX_QUERY_CHARS:
+        raise QuerySyntaxError(
+            f"the query is too long ({len(text):,} characters; the limit is {MAX_QUERY_CHARS:,})"
+        )
     try:
         q = parser.parse(text, normalize=False)  # see _weigh_repeats
     except Exception as err:  # Whoosh raises assorted types on malformed input
         raise QuerySyntaxError(f"cannot parse query {text!r}: {err}") from err
     _raise_on_errors(q, text)
+    _check_cost(q)
     without_stops = _drop_stop_words(q, lang)
     # A query of nothing but stop words ("The Who") keeps them rather than match nothing.
     kept = q if without_stops.normalize() is wq.NullQuery else without_stops
@@ -611,6 +621,26 @@ def _snippets(stored: dict[str, Any], matchers: dict[str, FieldMatcher]) -> list
             spans = matchers[name].spans(text)
             found.extend(best_snippets(name, text, spans, SNIPPETS_PER_HIT - len(found)))
     return found or lead_snippet("body", stored.get("body") or "")
+
+
+def _check_cost(q: wq.Query) -> None:
+    """Refuse patterns that would expand to a large part of the vocabulary."""
+    leaves = [q] if q.is_leaf() else list(q.leaves())
+    if len(leaves) > MAX_QUERY_TERMS:
+        raise QuerySyntaxError(f"the query has too many terms (the limit is {MAX_QUERY_TERMS})")
+    for leaf in leaves:
+        if isinstance(leaf, (wq.Prefix, wq.Wildcard)):
+            literal = re.split(r"[*?\[]", str(leaf.text), maxsplit=1)[0]
+            if len(literal) < MIN_PATTERN_PREFIX:
+                raise QuerySyntaxError(
+                    f"{leaf.text!r}: a wildcard needs at least {MIN_PATTERN_PREFIX} letters "
+                    "before * or ?",
+                    hint="e.g. migra*",
+                )
+        if isinstance(leaf, wq.FuzzyTerm) and leaf.maxdist > MAX_FUZZY_EDITS:
+            raise QuerySyntaxError(
+                f"{leaf.text!r}~{leaf.maxdist}: fuzzy terms allow at most {MAX_FUZZY_EDITS} edits"
+            )
 
 
 def _raise_on_errors(q: wq.Query, text: str) -> None:

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from focal_search.errors import CorpusMissing, IndexIncompatible, IndexLocked, IndexMissing
+from focal_search.errors import (
+    CorpusMissing,
+    IndexIncompatible,
+    IndexLocked,
+    IndexMissing,
+    IndexWriteError,
+)
 from focal_search.index import META, _write_lock, open_index, sync_index
 
 from .conftest import WriteCorpus, focal_page
@@ -133,7 +139,7 @@ def test_failed_rebuild_leaves_old_index(corpus: Path, tmp_path: Path, monkeypat
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(index_module, "_document", explode)
-    with pytest.raises(OSError):
+    with pytest.raises(IndexWriteError):
         sync_index(corpus, ix, full=True)
     assert ids(ix) == {"a.txt", "sub/b.txt"}
     assert len([p for p in ix.iterdir() if p.name.startswith("gen-")]) == 1
@@ -223,7 +229,7 @@ def test_failed_parallel_build_leaves_old_index_and_no_processes(
 
     monkeypatch.setattr(parallel_module, "BATCH", 10)
     monkeypatch.setattr(index_module, "_document", failing)
-    with pytest.raises(OSError):
+    with pytest.raises(IndexWriteError):
         sync_index(many, tmp_path / "ix", full=True)
     assert multiprocessing.active_children() == []
     assert len(ids(tmp_path / "ix")) == 60

@@ -37,8 +37,9 @@ SUFFIXES = PAGE_SUFFIXES + STREAM_SUFFIXES
 # Receives (path, reason) for each file or folder that cannot be used.
 ErrorSink = Callable[[Path, str], None]
 
-# Files larger than this are refused rather than read into memory.
-MAX_FILE_BYTES = 64 * 1024 * 1024
+# A single page larger than this is refused rather than read and indexed: real
+# articles are far smaller, and it bounds the memory and time one file can take.
+MAX_FILE_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,18 @@ def walk_corpus(root: Path, on_error: ErrorSink | None = None) -> Iterator[Corpu
                 continue
             if not os.path.isfile(path):
                 continue
-            rel = path.relative_to(root).as_posix()
-            yield CorpusFile(path=path, id=rel, size=st.st_size, mtime_ns=st.st_mtime_ns)
+            yield CorpusFile(
+                path=path,
+                id=_display_id(path.relative_to(root)),
+                size=st.st_size,
+                mtime_ns=st.st_mtime_ns,
+            )
+
+
+def _display_id(rel: Path) -> str:
+    """A relative path as text that can be stored and printed: bytes that are not
+    UTF-8 in a file name appear as ``\\xff`` rather than as unencodable surrogates."""
+    return os.fsencode(rel.as_posix()).decode("utf-8", "backslashreplace")
 
 
 def load_source(file: CorpusFile, log: ReadLog) -> tuple[str, Iterable[Article]]:
