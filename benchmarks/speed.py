@@ -26,6 +26,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -321,20 +322,15 @@ def fts5(corpus: Path, db: Path) -> tuple[float, float]:
             ((str(p), p.read_text("utf-8")) for p in corpus.rglob("*.txt")),
         )
     build = time.perf_counter() - started
-    times = []
-    for round_ in range(3):
-        for q in QUERIES:
-            fq = fts_query(q)
-            if fq is None:
-                continue
-            started = time.perf_counter()
-            con.execute(
-                "SELECT path, snippet(docs, 1, '[', ']', '…', 24) FROM docs WHERE docs "
-                "MATCH ? ORDER BY bm25(docs) LIMIT ?",
-                (fq, FTS_QUERY_LIMIT),
-            ).fetchall()
-            if round_:
-                times.append((time.perf_counter() - started) * 1000)
+
+    def run(fq: str) -> None:
+        con.execute(
+            "SELECT path, snippet(docs, 1, '[', ']', '…', 24) FROM docs WHERE docs "
+            "MATCH ? ORDER BY bm25(docs) LIMIT ?",
+            (fq, FTS_QUERY_LIMIT),
+        ).fetchall()
+
+    times = peer_latencies(run)
     con.close()
     return build, statistics.median(times)
 
@@ -359,6 +355,18 @@ def tantivy_peer(corpus: Path, folder: Path) -> tuple[float, float] | None:
     build = time.perf_counter() - started
     index.reload()
     searcher = index.searcher()
+
+    def run(fq: str) -> None:
+        parsed = index.parse_query(fq.replace("*", ""), ["body"])
+        for _, address in searcher.search(parsed, 10).hits:
+            searcher.doc(address)
+
+    times = peer_latencies(run)
+    return build, statistics.median(times)
+
+
+def peer_latencies(run: Callable[[str], None]) -> list[float]:
+    """Warm latencies (ms) of a peer over the comparable queries; the first round warms."""
     times = []
     for round_ in range(3):
         for q in QUERIES:
@@ -367,14 +375,12 @@ def tantivy_peer(corpus: Path, folder: Path) -> tuple[float, float] | None:
                 continue
             started = time.perf_counter()
             try:
-                parsed = index.parse_query(fq.replace("*", ""), ["body"])
-                for _, address in searcher.search(parsed, 10).hits:
-                    searcher.doc(address)
-            except ValueError:
+                run(fq)
+            except ValueError:  # a query the peer's parser refuses
                 continue
             if round_:
                 times.append((time.perf_counter() - started) * 1000)
-    return build, statistics.median(times)
+    return times
 
 
 def pct(values: list[float], p: int) -> float:

@@ -464,6 +464,11 @@ def reindex(
     full: Annotated[
         bool, typer.Option("--full", help="Rebuild from scratch (atomically) instead of updating.")
     ] = False,
+    optimize: Annotated[
+        bool,
+        typer.Option("--optimize", help="Then merge the index into one segment "
+                     "(faster searches; takes a while on a large archive)."),
+    ] = False,
     wait: Annotated[
         float,
         typer.Option("--wait", min=0, help="Seconds to wait for another reindex to finish."),
@@ -489,6 +494,7 @@ def reindex(
             locations.corpus,
             locations.index,
             full=full,
+            optimize=optimize,
             lock_wait=wait,
             on_skip=_warn_skip,
             on_warning=_warn_partial,

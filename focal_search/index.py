@@ -179,6 +179,7 @@ def sync_index(
     folder: Path,
     *,
     full: bool = False,
+    optimize: bool = False,
     lock_wait: float = DEFAULT_LOCK_WAIT,
     on_skip: SkipFn | None = None,
     on_warning: SkipFn | None = None,
@@ -187,7 +188,8 @@ def sync_index(
 ) -> SyncReport:
     """Bring the index at ``folder`` up to date with ``corpus``.
 
-    Incremental unless ``full`` is set or there is no usable index yet. One bad
+    Incremental unless ``full`` is set or there is no usable index yet; ``optimize``
+    then merges the index into one segment (fastest to open and search). One bad
     file is reported through ``on_skip`` and never stops the run; ``on_warning``
     hears of files read only in part (truncated captures, decompression bombs).
     """
@@ -219,6 +221,8 @@ def sync_index(
                 report = _rebuild(corpus, folder, callbacks)
             else:
                 report = _update(corpus, folder, generation, callbacks)
+            if optimize:
+                _optimize(folder)
         except OSError as err:
             # Reading errors are handled per file; what reaches here failed to write.
             raise IndexWriteError(
@@ -231,6 +235,20 @@ def sync_index(
 
 
 # -- writing -----------------------------------------------------------------
+
+
+def _optimize(folder: Path) -> None:
+    """Merge every segment into one (an atomic commit, like any other)."""
+    from whoosh import index as whoosh_index
+
+    generation = _current_generation(folder)
+    if generation is None:
+        return
+    ix = whoosh_index.open_dir(str(generation))
+    try:
+        ix.optimize()
+    finally:
+        ix.close()
 
 
 def _rebuild(corpus: Path, folder: Path, callbacks: _Callbacks) -> SyncReport:

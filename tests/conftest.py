@@ -46,6 +46,22 @@ def focal_page(
 WriteCorpus = Callable[[dict[str, str | bytes]], Path]
 
 
+@pytest.fixture(autouse=True)
+def plain_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No colour, location or debug variables from the caller's shell, and a fixed
+    terminal width: every test's output is deterministic."""
+    for var in (
+        "NO_COLOR",
+        "FORCE_COLOR",
+        "TERM",
+        "FOCAL_SEARCH_CORPUS",
+        "FOCAL_SEARCH_INDEX",
+        "FOCAL_SEARCH_DEBUG",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("COLUMNS", "100")
+
+
 @pytest.fixture
 def write_corpus(tmp_path: Path) -> WriteCorpus:
     """Write {relative path: text or bytes} under tmp_path/corpus and return the folder."""

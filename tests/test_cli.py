@@ -12,22 +12,6 @@ from focal_search.cli import app
 from .conftest import WriteCorpus, focal_page
 
 
-@pytest.fixture(autouse=True)
-def plain_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Colour and location env vars cleared, a fixed width: output is deterministic."""
-    for var in (
-        "NO_COLOR",
-        "FORCE_COLOR",
-        "TERM",
-        "COLUMNS",
-        "FOCAL_SEARCH_CORPUS",
-        "FOCAL_SEARCH_INDEX",
-        "FOCAL_SEARCH_DEBUG",
-    ):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("COLUMNS", "100")
-
-
 def run(*args: str | Path) -> object:
     return CliRunner().invoke(app, [str(a) for a in args])
 

@@ -23,13 +23,6 @@ BORDER_URL = "http://www.focal.ca/en/publications/focalpoint/433-april-2011-bord
 MERIDA_URL = "http://www.focal.ca/en/publications/focalpoint/400-march-2009-merida"
 
 
-@pytest.fixture(autouse=True)
-def plain_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in ("NO_COLOR", "FORCE_COLOR", "TERM", "FOCAL_SEARCH_DEBUG"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("COLUMNS", "100")
-
-
 @pytest.fixture
 def cli(small_archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("FOCAL_SEARCH_CORPUS", str(small_archive))

@@ -18,12 +18,6 @@ EN = "www.focal.ca/en/pub"
 FR = "www.focal.ca/fr/pub"
 
 
-@pytest.fixture(autouse=True)
-def plain_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in ("NO_COLOR", "FORCE_COLOR", "TERM", "FOCAL_SEARCH_DEBUG"):
-        monkeypatch.delenv(var, raising=False)
-
-
 @pytest.fixture
 def cli(write_corpus: WriteCorpus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     # 2005: 3 articles, 2 about Haiti; 2006: 1, about Haiti and Cuba; 2007: none (a gap);

@@ -234,3 +234,16 @@ def test_failed_parallel_build_leaves_old_index_and_no_processes(
     assert multiprocessing.active_children() == []
     assert len(ids(tmp_path / "ix")) == 60
     assert len([p for p in (tmp_path / "ix").iterdir() if p.name.startswith("gen-")]) == 1
+
+
+def test_optimize_merges_segments(corpus: Path, tmp_path: Path) -> None:
+    ix = tmp_path / "ix"
+    sync_index(corpus, ix)
+    (corpus / "c.txt").write_text(focal_page("Gamma", "Cy Young", ["Gamma text."]))
+    sync_index(corpus, ix)
+    with open_index(ix) as opened:
+        assert opened.stats().segments == 2
+    sync_index(corpus, ix, optimize=True)
+    with open_index(ix) as opened:
+        assert opened.stats().segments == 1
+    assert ids(ix) == {"a.txt", "sub/b.txt", "c.txt"}
