@@ -466,8 +466,11 @@ def reindex(
     ] = False,
     optimize: Annotated[
         bool,
-        typer.Option("--optimize", help="Then merge the index into one segment "
-                     "(faster searches; takes a while on a large archive)."),
+        typer.Option(
+            "--optimize",
+            help="Then merge the index into one segment "
+            "(faster searches; takes a while on a large archive).",
+        ),
     ] = False,
     wait: Annotated[
         float,

@@ -48,6 +48,7 @@ META = "focal-search.json"
 GEN_PREFIX = "gen-"
 DEFAULT_LOCK_WAIT = 10.0  # seconds a second writer waits before giving up
 WRITER_MB = 128  # Whoosh's in-memory pool before it spills sorted runs to disk
+RETIRE_GRACE = 60.0  # seconds a replaced generation is kept for readers still using it
 # Full rebuilds of a large corpus index in two processes (one segment each); small
 # builds and incremental updates are not worth the processes' start-up.
 PARALLEL = (os.cpu_count() or 1) > 1
@@ -558,17 +559,29 @@ def _current_generation(folder: Path) -> Path | None:
 
 
 def _switch_to(folder: Path, generation: Path) -> None:
+    previous = _current_generation(folder)
     tmp = folder / f"{CURRENT}.tmp-{os.getpid()}"
     tmp.write_text(generation.name + "\n", encoding="utf-8")
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, folder / CURRENT)
+    if previous is not None:
+        os.utime(previous)  # retired now: readers that opened it get RETIRE_GRACE to finish
 
 
 def _remove_stale_generations(folder: Path, keep: Path) -> None:
+    """Delete generations other than ``keep`` once they have been retired (or, for a
+    rebuild that was killed, untouched) for RETIRE_GRACE: a query that opened one just
+    before a switch must be able to finish reading it."""
+    cutoff = time.time() - RETIRE_GRACE
     for child in folder.iterdir():
-        if child.is_dir() and child.name.startswith(GEN_PREFIX) and child != keep:
-            shutil.rmtree(child, ignore_errors=True)
+        if not (child.is_dir() and child.name.startswith(GEN_PREFIX) and child != keep):
+            continue
+        try:
+            if child.stat().st_mtime < cutoff:
+                shutil.rmtree(child, ignore_errors=True)
+        except FileNotFoundError:
+            pass
 
 
 def _read_meta(generation: Path) -> dict[str, Any]:

@@ -120,14 +120,29 @@ def test_other_files_and_hidden_folders_are_ignored(corpus: Path, tmp_path: Path
     assert report.added == 2 and not report.skipped
 
 
-def test_full_rebuild_swaps_generation_and_keeps_one(corpus: Path, tmp_path: Path) -> None:
+def generations(ix: Path) -> list[str]:
+    return sorted(p.name for p in ix.iterdir() if p.name.startswith("gen-"))
+
+
+def test_full_rebuild_swaps_generation_and_retires_the_old_one(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import focal_search.index as index_module
+
     ix = tmp_path / "ix"
     sync_index(corpus, ix)
-    before = (ix / "CURRENT").read_text()
+    before = (ix / "CURRENT").read_text().strip()
     report = sync_index(corpus, ix, full=True)
     assert report.full and report.added == 2
-    assert (ix / "CURRENT").read_text() != before
-    assert len([p for p in ix.iterdir() if p.name.startswith("gen-")]) == 1
+    assert (ix / "CURRENT").read_text().strip() != before
+    # The replaced generation stays for readers that may still have it open...
+    assert before in generations(ix) and len(generations(ix)) == 2
+    sync_index(corpus, ix)
+    assert len(generations(ix)) == 2
+    # ...and goes once its grace period is over.
+    monkeypatch.setattr(index_module, "RETIRE_GRACE", 0.0)
+    sync_index(corpus, ix)
+    assert generations(ix) == [(ix / "CURRENT").read_text().strip()]
 
 
 def test_failed_rebuild_leaves_old_index(corpus: Path, tmp_path: Path, monkeypatch) -> None:
@@ -142,7 +157,7 @@ def test_failed_rebuild_leaves_old_index(corpus: Path, tmp_path: Path, monkeypat
     with pytest.raises(IndexWriteError):
         sync_index(corpus, ix, full=True)
     assert ids(ix) == {"a.txt", "sub/b.txt"}
-    assert len([p for p in ix.iterdir() if p.name.startswith("gen-")]) == 1
+    assert len(generations(ix)) == 1
 
 
 def test_missing_corpus_and_index(tmp_path: Path) -> None:
@@ -233,7 +248,7 @@ def test_failed_parallel_build_leaves_old_index_and_no_processes(
         sync_index(many, tmp_path / "ix", full=True)
     assert multiprocessing.active_children() == []
     assert len(ids(tmp_path / "ix")) == 60
-    assert len([p for p in (tmp_path / "ix").iterdir() if p.name.startswith("gen-")]) == 1
+    assert len(generations(tmp_path / "ix")) == 1
 
 
 def test_optimize_merges_segments(corpus: Path, tmp_path: Path) -> None:

@@ -116,7 +116,9 @@ def test_hostile_names_print_safely(tmp_path: Path) -> None:
 # -- kills, interrupts, full disks --------------------------------------------------------
 
 
-def test_killed_reindex_never_corrupts(write_corpus: WriteCorpus, tmp_path: Path) -> None:
+def test_killed_reindex_never_corrupts(
+    write_corpus: WriteCorpus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     corpus = corpus_of(write_corpus, 300)
     index = tmp_path / "ix"
     env = {**os.environ, "FOCAL_SEARCH_CORPUS": str(corpus), "FOCAL_SEARCH_INDEX": str(index)}
@@ -148,6 +150,11 @@ def test_killed_reindex_never_corrupts(write_corpus: WriteCorpus, tmp_path: Path
     done = subprocess.run([*PYTHON, "reindex"], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert indexed_ids(index) == corpus_ids(corpus)
+    # Killed rebuilds' folders are reclaimed once their grace period is over.
+    import focal_search.index as index_module
+
+    monkeypatch.setattr(index_module, "RETIRE_GRACE", 0.0)
+    sync_index(corpus, index)
     assert len([p for p in index.iterdir() if p.name.startswith("gen-")]) == 1
 
 
@@ -173,7 +180,7 @@ def test_ctrl_c_stops_cleanly_with_130(write_corpus: WriteCorpus, tmp_path: Path
     assert err.strip().splitlines()[-1] == "focal-search: interrupted"
     assert "Traceback" not in err
     assert indexed_ids(index) == before
-    assert len([p for p in index.iterdir() if p.name.startswith("gen-")]) == 1
+    assert len([p for p in index.iterdir() if p.name.startswith("gen-")]) == 1  # cleaned up
 
 
 def test_disk_full_keeps_previous_index(
