@@ -120,7 +120,7 @@ def run_size(size: int, work: Path, exe: str, cold_runs: int) -> None:
     p50, p95 = pct(warm, 50), pct(warm, 95)
     rows = [
         ("full build", f"{build.seconds:.1f} s", f"{rate:,.0f} docs/s"),
-        ("peak RSS (process tree)", f"{build.peak_rss / 1e6:.0f} MB", ""),
+        ("peak memory (PSS, tree)", f"{build.peak_rss / 1e6:.0f} MB", ""),
         (
             "peak index disk",
             f"{build.peak_disk / 1e6:.0f} MB",
@@ -201,27 +201,31 @@ def measure(cmd: list[str], env: dict[str, str], watch: Path | None = None) -> M
 
 
 def tree_rss(root: int) -> int:
-    """Resident memory of a process and all its descendants, in bytes."""
+    """Memory of a process and all its descendants, in bytes: the sum of their
+    proportional set sizes (PSS), so pages a forked child shares with its parent
+    are not counted twice (a sum of RSS would)."""
     parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            status = Path(f"/proc/{entry}/status").read_text()
-        except OSError:
-            continue
-        ppid = re.search(r"^PPid:\s+(\d+)", status, re.M)
-        mem = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
-        parents[int(entry)] = int(ppid.group(1)) if ppid else 0
-        rss[int(entry)] = int(mem.group(1)) * 1024 if mem else 0
+        if entry.isdigit():
+            try:
+                status = Path(f"/proc/{entry}/status").read_text()
+            except OSError:
+                continue
+            ppid = re.search(r"^PPid:\s+(\d+)", status, re.M)
+            parents[int(entry)] = int(ppid.group(1)) if ppid else 0
     total = 0
-    for pid in rss:
+    for pid in parents:
         p = pid
         while p and p != root:
             p = parents.get(p, 0)
-        if p == root:
-            total += rss[pid]
+        if p != root:
+            continue
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        pss = re.search(r"^Pss:\s+(\d+) kB", rollup, re.M)
+        total += int(pss.group(1)) * 1024 if pss else 0
     return total
 
 

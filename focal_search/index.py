@@ -45,6 +45,7 @@ from .schema import SCHEMA_VERSION, lang_field
 CURRENT = "CURRENT"
 LOCK = "LOCK"
 META = "focal-search.json"
+MANIFEST = "sources.json"  # source file -> fingerprint and article ids, per commit
 GEN_PREFIX = "gen-"
 DEFAULT_LOCK_WAIT = 10.0  # seconds a second writer waits before giving up
 WRITER_MB = 128  # Whoosh's in-memory pool before it spills sorted runs to disk
@@ -263,8 +264,10 @@ def _rebuild(corpus: Path, folder: Path, callbacks: _Callbacks) -> SyncReport:
     try:
         ix = whoosh_index.create_in(str(new_gen), build_schema())
         files = list(walk_corpus(corpus, on_error=_skip_sink(report, callbacks.on_skip)))
-        _apply(ix, files, {}, report, callbacks)
+        indexed: dict[str, _Source] = {}
+        _apply(ix, files, indexed, report, callbacks)
         report.articles, duplicates = _counts(ix)
+        _save_manifest(new_gen, ix, indexed)
         ix.close()
         _write_meta(new_gen, corpus, created=True, duplicates=duplicates)
         _switch_to(folder, new_gen)
@@ -281,7 +284,9 @@ def _update(corpus: Path, folder: Path, generation: Path, callbacks: _Callbacks)
     report = SyncReport(full=False)
     ix = whoosh_index.open_dir(str(generation))
     try:
-        indexed = _indexed_sources(ix)
+        recorded = _load_manifest(generation, ix)
+        indexed = recorded if recorded is not None else _indexed_sources(ix)
+        commit = ix.latest_generation()
         files = list(walk_corpus(corpus, on_error=_skip_sink(report, callbacks.on_skip)))
         seen = {f.id for f in files}
         todo = [f for f in files if _stamp(indexed.get(f.id)) != f.stamp]
@@ -291,7 +296,13 @@ def _update(corpus: Path, folder: Path, generation: Path, callbacks: _Callbacks)
         )
         gone = [source for source in indexed if source not in seen]
         _apply(ix, todo, indexed, report, callbacks, gone=gone)
-        report.articles, duplicates = _counts(ix)
+        if recorded is not None and ix.latest_generation() == commit:
+            # Nothing was committed: the counts are those of the last run.
+            report.articles = sum(len(source.ids) for source in indexed.values())
+            duplicates = int(_read_meta(generation).get("duplicates", 0))
+        else:
+            report.articles, duplicates = _counts(ix)
+            _save_manifest(generation, ix, indexed)
     finally:
         ix.close()
     _write_meta(generation, corpus, created=False, duplicates=duplicates)
@@ -322,7 +333,8 @@ def _apply(
     gone: list[str] = (),  # type: ignore[assignment]
 ) -> None:
     """Read each file and replace its articles; remove sources that are gone. One
-    commit for the whole run (many small commits leave many slow segments)."""
+    commit for the whole run (many small commits leave many slow segments).
+    ``indexed`` is updated to describe the index after the commit."""
     writer = None
     parallel = (
         PARALLEL
@@ -364,6 +376,10 @@ def _apply(
             if old is not None and not new_ids:
                 open_writer().delete_by_term("source", file.id)
             _count(report, old, new_ids, same=old is not None and _sha(old.fingerprint) == sha)
+            if new_ids and sha is not None:
+                indexed[file.id] = _Source(f"{file.stamp}:{sha}", new_ids)
+            else:
+                indexed.pop(file.id, None)
             report.records_skipped.update(log.skipped)
             for warning in log.warnings:
                 report.warnings.append((str(file.path), warning))
@@ -373,7 +389,7 @@ def _apply(
                 callbacks.on_progress(done, len(files))
         for source in gone:
             open_writer().delete_by_term("source", source)
-            report.removed += len(indexed[source].ids)
+            report.removed += len(indexed.pop(source).ids)
         if writer is not None:
             writer.commit()
     except BaseException:
@@ -494,6 +510,30 @@ def _epoch(stamp: str | None) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return max(0, int(moment.timestamp()))
+
+
+def _load_manifest(generation: Path, ix: Any) -> dict[str, _Source] | None:
+    """What each source contributed, as recorded at the last commit; None when the
+    record is missing or describes another commit (then the columns are read)."""
+    try:
+        data = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
+        if data.get("commit") != ix.latest_generation():
+            return None
+        return {source: _Source(fp, set(ids)) for source, (fp, ids) in data["sources"].items()}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _save_manifest(generation: Path, ix: Any, indexed: dict[str, _Source]) -> None:
+    """Record the sources after a commit: a no-op reindex of a large archive then
+    costs a walk of the corpus and this file, not a scan of the index's columns."""
+    data = {
+        "commit": ix.latest_generation(),
+        "sources": {s: [src.fingerprint, sorted(src.ids)] for s, src in indexed.items()},
+    }
+    tmp = generation / f"{MANIFEST}.tmp"
+    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, generation / MANIFEST)
 
 
 def _indexed_sources(ix: Any) -> dict[str, _Source]:

@@ -399,7 +399,7 @@ def test_uncompressed_warc_and_record_level_reads(tmp_path: Path) -> None:
     path.write_bytes(Warc(gzip=False).response("http://a.org/x", dup_page("Plain.")).bytes())
     st = path.stat()
     log = ReadLog()
-    _, articles = load_source(CorpusFile(path, "plain.warc", st.st_size, st.st_mtime_ns), log)
+    _, articles = load_source(CorpusFile(str(path), "plain.warc", st.st_size, st.st_mtime_ns), log)
     (article,) = list(articles)
     assert (article.url, article.captured) == ("http://a.org/x", "2010-01-01T00:00:00Z")
     assert article.id == "plain.warc#0"

@@ -262,3 +262,30 @@ def test_optimize_merges_segments(corpus: Path, tmp_path: Path) -> None:
     with open_index(ix) as opened:
         assert opened.stats().segments == 1
     assert ids(ix) == {"a.txt", "sub/b.txt", "c.txt"}
+
+
+def test_noop_sync_uses_the_manifest_not_the_columns(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import focal_search.index as index_module
+
+    sync_index(corpus, tmp_path / "ix")
+
+    def no_columns(ix):
+        raise AssertionError("columns were read although the manifest is current")
+
+    monkeypatch.setattr(index_module, "_indexed_sources", no_columns)
+    report = sync_index(corpus, tmp_path / "ix")
+    assert (report.unchanged, report.articles) == (2, 2)
+
+
+def test_stale_manifest_is_ignored(corpus: Path, tmp_path: Path) -> None:
+    ix = tmp_path / "ix"
+    sync_index(corpus, ix)
+    manifest = ix / (ix / "CURRENT").read_text().strip() / "sources.json"
+    data = json.loads(manifest.read_text())
+    data["commit"] = -1  # as if a crash came between a commit and the manifest update
+    data["sources"] = {}
+    manifest.write_text(json.dumps(data))
+    report = sync_index(corpus, ix)
+    assert (report.added, report.unchanged, report.articles) == (0, 2, 2)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -44,10 +45,14 @@ MAX_FILE_BYTES = 16 * 1024 * 1024
 
 @dataclass(frozen=True)
 class CorpusFile:
-    path: Path
+    location: str  # the file's path as listed (a Path is made only when it is read)
     id: str  # relative to the corpus root, always with '/'
     size: int
     mtime_ns: int
+
+    @property
+    def path(self) -> Path:
+        return Path(self.location)
 
     @property
     def stamp(self) -> str:
@@ -59,39 +64,52 @@ def walk_corpus(root: Path, on_error: ErrorSink | None = None) -> Iterator[Corpu
     """Yield corpus files under ``root`` in a stable order, without reading them.
 
     Hidden files and folders are skipped; symlinked folders are not followed, so a
-    link loop cannot trap the walk.
+    link loop cannot trap the walk. One stat per file (a no-op reindex of a large
+    archive is mostly this walk).
     """
-
-    def report(err: OSError) -> None:
-        if on_error is not None:
-            on_error(Path(err.filename or root), f"cannot list folder: {err.strerror or err}")
-
-    for dirpath, dirnames, filenames in os.walk(root, onerror=report):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if name.startswith(".") or not name.lower().endswith(SUFFIXES):
+    top = os.fspath(root)
+    prefix = len(top.rstrip(os.sep)) + 1
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as entries:
+                listed = sorted(entries, key=lambda e: e.name)
+        except OSError as err:
+            if on_error is not None:
+                on_error(Path(folder), f"cannot list folder: {err.strerror or err}")
+            continue
+        subfolders = []
+        for entry in listed:
+            name = entry.name
+            if name.startswith("."):
                 continue
-            path = Path(dirpath, name)
             try:
-                st = path.stat()
+                if entry.is_dir(follow_symlinks=False):
+                    subfolders.append(entry.path)
+                    continue
+                if not name.lower().endswith(SUFFIXES):
+                    continue
+                st = entry.stat()  # follows a symlink to a file; fails on a dangling one
             except OSError as err:
                 if on_error is not None:
-                    on_error(path, f"cannot stat: {err.strerror or err}")
+                    on_error(Path(entry.path), f"cannot stat: {err.strerror or err}")
                 continue
-            if not os.path.isfile(path):
+            if not stat.S_ISREG(st.st_mode):
                 continue
-            yield CorpusFile(
-                path=path,
-                id=_display_id(path.relative_to(root)),
-                size=st.st_size,
-                mtime_ns=st.st_mtime_ns,
-            )
+            rel = entry.path[prefix:]
+            if os.sep != "/":
+                rel = rel.replace(os.sep, "/")
+            yield CorpusFile(entry.path, _display_id(rel), st.st_size, st.st_mtime_ns)
+        stack.extend(reversed(subfolders))
 
 
-def _display_id(rel: Path) -> str:
+def _display_id(rel: str) -> str:
     """A relative path as text that can be stored and printed: bytes that are not
     UTF-8 in a file name appear as ``\\xff`` rather than as unencodable surrogates."""
-    return os.fsencode(rel.as_posix()).decode("utf-8", "backslashreplace")
+    if rel.isascii():
+        return rel
+    return os.fsencode(rel).decode("utf-8", "backslashreplace")
 
 
 def load_source(file: CorpusFile, log: ReadLog) -> tuple[str, Iterable[Article]]:
