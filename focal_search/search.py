@@ -523,9 +523,6 @@ class Searcher:
             )
 
 
-_NOTHING = wq.NullQuery  # marks a part of a query that no document can match
-
-
 def prune(q: wq.Query, reader: Any) -> wq.Query:
     """Drop the parts of a query that no document can match, before Whoosh builds a
     matcher for each: a word is looked up in every language's title, body and bio

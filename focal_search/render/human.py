@@ -21,7 +21,6 @@ from .safe import inert
 
 MATCH_STYLE = "bold red"
 INDENT = 4
-COLOR_CHOICES = ("auto", "always", "never")
 
 Piece = tuple[str, str]  # (text, Rich style name or "")
 
