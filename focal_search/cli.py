@@ -295,7 +295,7 @@ def query(
             text or "",
             export,
             fields,
-            all_filters(author, since, until, lang),
+            _filters(author, since, until, lang),
             sort=sort,
             any_words=any_words,
             corpus=corpus,
@@ -304,7 +304,7 @@ def query(
     if fields is not None:
         raise typer.BadParameter("--fields only goes with --export")
     shown_limit = None if all_hits or (limit is None and fmt == "files") else (limit or 10)
-    filters = all_filters(author, since, until, lang)
+    filters = _filters(author, since, until, lang)
     renderer = _results_renderer(
         fmt, color=color, batch=batch, limit=shown_limit, header=not no_header, null=null
     )
@@ -444,7 +444,7 @@ def trend(
 
     fmt = _pick_format(json=json_out, tsv=tsv, files=False, count=False)
     _check_output_flags(fmt, null=False, no_header=no_header, all_hits=False, limit=None)
-    filters = all_filters(author, since, until, lang)
+    filters = _filters(author, since, until, lang)
     with _open_or_build(config.resolve(corpus, index)) as ix, Searcher(ix) as searcher:
         result = explore.trend(searcher, queries, by=by.value, filters=filters, any_words=any_words)
     if fmt == "json":
@@ -602,7 +602,7 @@ def _open_or_build(locations: config.Locations) -> FocalIndex:
     return open_index(locations.index)
 
 
-def all_filters(
+def _filters(
     author: list[str] | None, since: str | None, until: str | None, lang: list[str] | None
 ) -> Filters:
     from .search import Filters
