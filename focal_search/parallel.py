@@ -117,13 +117,19 @@ class InterruptibleMpWriter(MpWriter):  # type: ignore[misc]
         return task
 
     def cancel(self) -> None:
+        # Stop the children first: Whoosh's cancel removes the temporary files a
+        # child may still be reading, which made it die with a traceback. Their queued
+        # jobs are abandoned: without cancel_join_thread, exit would block flushing
+        # them into a pipe nobody reads.
+        self.jobqueue.cancel_join_thread()
+        self.resultqueue.cancel_join_thread()
         try:
-            super().cancel()
-        finally:
             for task in self.tasks:
                 if task.is_alive():
                     task.terminate()
                 task.join(timeout=10)
+        finally:
+            super().cancel()
 
 
 def parallel_writer(ix: Any) -> Any:
