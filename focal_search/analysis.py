@@ -28,7 +28,7 @@ ANALYZED = (*LANGUAGES, NEUTRAL)
 # ending so that "America’s" is one token ("america") rather than "america" + "s".
 # Other apostrophes split: French "l’élection" gives "l" + "election".
 WORD_PATTERN = r"\w+(?:\.\w+)*(?:['’]s\b)?"
-_WORD = re.compile(WORD_PATTERN)
+WORD = re.compile(WORD_PATTERN)
 MEMO_WORDS = 500_000  # analysed words remembered per analyzer (a large archive's vocabulary)
 
 
@@ -102,7 +102,7 @@ class FoldingAnalyzer(Analyzer):  # type: ignore[misc]  # whoosh is untyped here
             yield t
             return
         term = self.term
-        for pos, m in enumerate(_WORD.finditer(value), start_pos):
+        for pos, m in enumerate(WORD.finditer(value), start_pos):
             word = m.group()
             t.text = term(word)
             if keeporiginal:

@@ -5,7 +5,36 @@ Kept free of Whoosh so that extraction can be used and tested on its own.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-\d{2})?$")
+
+
+def normalize_date(text: str) -> str:
+    """ "2010", "2010-06" or "2010-06-15" -> "2010" / "2010-06"; ValueError otherwise."""
+    m = _DATE.match(text.strip())
+    if not m or (m.group(2) and not 1 <= int(m.group(2)) <= 12):
+        raise ValueError(f"{text!r} is not a date (use YYYY or YYYY-MM)")
+    return f"{m.group(1)}-{m.group(2)}" if m.group(2) else m.group(1)
+
+
+def month_key(date: str | None) -> int:
+    """A date as a sortable number: "2010-06" -> 201006, "2010" -> 201000, None -> 0."""
+    if not date:
+        return 0
+    return int(date[:4]) * 100 + (int(date[5:7]) if len(date) >= 7 else 0)
+
+
+def key_period(key: int | str, by: str = "year") -> str | None:
+    """The year ("2010") or month ("2010-06") of a month key; None when undated, or
+    for a month when only the year is known."""
+    year, month = divmod(int(key or 0), 100)
+    if not year:
+        return None
+    if by == "year":
+        return f"{year:04d}"
+    return f"{year:04d}-{month:02d}" if month else None
 
 
 @dataclass

@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .columns import column_rows
+from .documents import key_period
 from .search import Filters, Searcher
 
 FACETS = {"year": "sort_date", "author": "author_names", "lang": "lang"}
@@ -82,7 +83,7 @@ def trend(
     totals: Counter[str] = Counter()
     undated = 0
     for (key,) in column_rows(reader, ("sort_date",), every):
-        period = _period(key, by)
+        period = key_period(key, by)
         if period is None:
             undated += 1
         else:
@@ -92,21 +93,11 @@ def trend(
         docs = searcher.matching_docs(q, filters=filters, any_words=any_words)
         counts: Counter[str] = Counter()
         for (key,) in column_rows(reader, ("sort_date",), docs):
-            period = _period(key, by)
+            period = key_period(key, by)
             if period is not None:
                 counts[period] += 1
         series.append(Series(q, dict(counts)))
     return Trend(by, _span(sorted(totals), by), dict(totals), series, undated)
-
-
-def _period(key: str, by: str) -> str | None:
-    month_key = int(key or 0)
-    if not month_key:
-        return None
-    year, month = divmod(month_key, 100)
-    if by == "year":
-        return f"{year:04d}"
-    return f"{year:04d}-{month:02d}" if month else None
 
 
 def _span(periods: list[str], by: str) -> list[str]:
@@ -121,7 +112,8 @@ def _span(periods: list[str], by: str) -> list[str]:
 
 def _values(name: str, value: str) -> list[str]:
     if name == "year":
-        return [value[:4]] if value not in ("", "0") else []
+        year = key_period(value)
+        return [year] if year else []
     if name == "author":
         return [a for a in value.split("\n") if a]
     return [value or "und"]

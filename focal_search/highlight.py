@@ -8,7 +8,6 @@ highlights only where its words occur in sequence.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,9 +15,8 @@ from typing import Any
 from whoosh import query as wq
 from whoosh.support.charset import accent_map
 
-from .analysis import WORD_PATTERN
+from .analysis import WORD
 
-_WORD = re.compile(WORD_PATTERN)
 SNIPPET_CHARS = 240  # target length of one passage
 CONTEXT_BEFORE = 70  # characters kept before the first match of a passage
 MAX_EXPANSIONS = 500  # terms a prefix/wildcard/fuzzy query contributes to highlighting
@@ -114,7 +112,7 @@ class FieldMatcher:
 
     def spans(self, text: str) -> list[Span]:
         words: list[tuple[str, int, int]] = []  # (term, start, end) per token position
-        for m in _WORD.finditer(text, 0, SCAN_CHARS):
+        for m in WORD.finditer(text, 0, SCAN_CHARS):
             raw = m.group()
             folded = raw.lower().translate(accent_map)
             term = self._term(raw) if folded[:2] in self._prefixes else ""

@@ -30,7 +30,7 @@ from typing import Any
 
 from .analysis import analyzed_language
 from .columns import column_rows
-from .documents import Article
+from .documents import Article, key_period, month_key
 from .errors import (
     CorpusMissing,
     IndexIncompatible,
@@ -123,7 +123,7 @@ class FocalIndex:
         with self.whoosh.reader() as reader:
             for month, lang, names in column_rows(reader, ("sort_date", "lang", "author_names")):
                 articles += 1
-                years[month[:4] if month not in ("", "0") else "undated"] += 1
+                years[key_period(month) or "undated"] += 1
                 langs[lang or "und"] += 1
                 authors.update(a for a in names.split("\n") if a)
             segments = len(reader.leaf_readers()) if articles else 0
@@ -446,7 +446,7 @@ def _document(article: Article, file: CorpusFile, sha: str) -> dict[str, Any]:
         "lang": article.lang,
         "canonical": canonical_url(article.url) if article.url else article.id,
         "undated": 0 if article.date else 1,
-        "sort_date": _month_key(article.date),
+        "sort_date": month_key(article.date),
         "capture_time": _epoch(article.captured),
     }
     pair = pair_key(article.url or article.id)
@@ -491,13 +491,6 @@ def _has_surrogate(text: str) -> bool:
     except UnicodeEncodeError:
         return True
     return False
-
-
-def _month_key(date: str | None) -> int:
-    """ "2010-06" -> 201006, "2010" -> 201000, None -> 0."""
-    if not date:
-        return 0
-    return int(date[:4]) * 100 + (int(date[5:7]) if len(date) >= 7 else 0)
 
 
 def _epoch(stamp: str | None) -> int:

@@ -7,13 +7,13 @@ pickled into the index: classes used here must stay importable at these paths.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from whoosh import query as wq
 from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 
 from .analysis import ANALYZED, name_analyzer, text_analyzer
+from .documents import normalize_date
 
 SCHEMA_VERSION = 5
 
@@ -46,16 +46,7 @@ QUERY_FIELDS = {
     "id": "the article's id (its path in the corpus)",
 }
 
-_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-\d{2})?$")
 _AFTER = "\uffff"  # sorts after every "YYYY-MM" that starts with the same year
-
-
-def normalize_date(text: str) -> str:
-    """ "2010", "2010-06" or "2010-06-15" -> "2010" / "2010-06"; ValueError otherwise."""
-    m = _DATE.match(text.strip())
-    if not m or (m.group(2) and not 1 <= int(m.group(2)) <= 12):
-        raise ValueError(f"{text!r} is not a date (use YYYY or YYYY-MM)")
-    return f"{m.group(1)}-{m.group(2)}" if m.group(2) else m.group(1)
 
 
 def date_range(

@@ -16,12 +16,11 @@ from typing import Any
 
 from whoosh import query as wq
 
-from .analysis import WORD_PATTERN
+from .analysis import WORD, WORD_PATTERN
 
 _OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"}
 # A word of the query, unless it is a field name ("title:"), wildcard or fuzzy term.
 _QUERY_WORD = re.compile(rf"(?<![\w*?~^:\[])({WORD_PATTERN})(?![\w*?~:])")
-_WORD = re.compile(WORD_PATTERN)
 SURFACE_DOCS = 3  # articles read to find how a suggested stem is written
 
 
@@ -82,7 +81,7 @@ def _surface(searcher: Any, field: str, stem: str, *, typed: str) -> str | None:
     for hit in searcher.search(wq.Term(field, stem), limit=SURFACE_DOCS):
         stored = hit.fields()
         for text in (stored.get("title", ""), stored.get("body", "")):
-            forms.update(w.lower() for w in _WORD.findall(text) if analyzer.term(w) == stem)
+            forms.update(w.lower() for w in WORD.findall(text) if analyzer.term(w) == stem)
     if not forms:
         return None
     typed = typed.lower()

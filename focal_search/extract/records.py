@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator
 from typing import IO, Any
 
-from ..documents import Article
+from ..documents import Article, normalize_date
 from . import language, location
 from .log import ReadLog
 from .text import clean_text
@@ -74,8 +74,6 @@ def _authors(value: Any) -> list[str]:
 
 
 def _date(value: Any) -> str | None:
-    from ..schema import normalize_date
-
     try:
         return normalize_date(str(value)) if value else None
     except ValueError:
