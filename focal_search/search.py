@@ -203,11 +203,12 @@ class Searcher:
         q = self._parsers[any_words].parse(text)
         runnable = prune(q, self._searcher.reader())
         wanted = None if limit is None else offset + limit
-        results = self._run(runnable, filters, limit=wanted, sort=sort)
+        narrowed = filters.query()
+        results = self._run(runnable, limit=wanted, filter=narrowed, sort=sort)
         found = SearchResults(
             query=text,
             parsed=str(q),
-            total=self._total(results, filters.query()),
+            total=self._total(results, filter=narrowed),
             offset=offset,
             hits=self._hits(q, results, offset, scored=sort == "relevance", snippets=snippets),
             started=started,
@@ -223,19 +224,27 @@ class Searcher:
     def count(self, text: str, *, filters: Filters | None = None, any_words: bool = False) -> int:
         """How many articles match, without ranking or snippets."""
         q = prune(self._parsers[any_words].parse(text), self._searcher.reader())
-        filters = filters or Filters()
-        return self._total(self._run(q, filters, limit=1), filters.query())
+        narrowed = (filters or Filters()).query()
+        return self._total(self._run(q, limit=1, filter=narrowed), filter=narrowed)
 
     def _run(
-        self, q: wq.Query, filters: Filters, *, limit: int | None, sort: str = "relevance"
+        self,
+        q: wq.Query,
+        *,
+        limit: int | None,
+        filter: Any = None,
+        mask: Any = None,
+        sort: str = "relevance",
     ) -> Any:
+        """Rank (or sort) the matches of ``q``: the top ``limit``, one per page."""
         options: dict[str, Any] = {
             # No block-quality skipping: every match is scored once and counted in the
             # same pass. With skipping, Whoosh re-runs the whole query to count
             # (measured: 2x slower overall).
             "optimize": False,
             "limit": limit,
-            "filter": filters.query(),
+            "filter": filter,
+            "mask": mask,
             "sortedby": _sort_facet(sort),
         }
         if self._dedupe:
@@ -246,13 +255,13 @@ class Searcher:
             )
         return self._searcher.search(q, **options)
 
-    def _total(self, results: Any, filter: Any) -> int:
+    def _total(self, results: Any, *, filter: Any = None, mask: Any = None) -> int:
         """Matching articles, a page captured several times counted once. (Whoosh's
         own counts are not exact once results are collapsed, and its results.docs()
         re-runs the query without the filter.)"""
         if not self._dedupe:
             return len(results)
-        return len(self._all_docs(results.q, filter, None))
+        return len(self._all_docs(results.q, filter, mask))
 
     def _all_docs(self, q: wq.Query, filter: Any, mask: Any) -> list[int]:
         """Every matching document, one per page when a page has several captures."""
@@ -315,19 +324,11 @@ class Searcher:
             exclude.append(wq.Term("pair_key", stored["pair_key"]))
         mask = wq.Or(exclude)
         wanted = None if limit is None else offset + limit
-        options: dict[str, Any] = {"optimize": False, "limit": wanted, "mask": mask}
-        if self._dedupe:
-            options.update(
-                collapse="canonical",
-                collapse_limit=1,
-                collapse_order=sorting.FieldFacet("capture_time", reverse=True),
-            )
-        results = self._searcher.search(q, **options)
-        total = len(self._all_docs(q, None, mask)) if self._dedupe else len(results)
+        results = self._run(q, limit=wanted, mask=mask)
         return SearchResults(
             query=f"similar to {stored['id']}",
             parsed=str(q),
-            total=total,
+            total=self._total(results, mask=mask),
             offset=offset,
             hits=self._hits(q, results, offset, scored=True, snippets=snippets),
             started=started,
