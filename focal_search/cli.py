@@ -11,6 +11,7 @@ import os
 import shlex
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -278,8 +279,16 @@ def query(
 ) -> None:
     from .search import Searcher
 
-    fmt = _pick_format(json=json_out, tsv=tsv, files=files, count=count)
-    _check_output_flags(fmt, null=null, no_header=no_header, all_hits=all_hits, limit=limit)
+    out = _results_format(
+        json=json_out,
+        tsv=tsv,
+        files=files,
+        count=count,
+        null=null,
+        no_header=no_header,
+        all_hits=all_hits,
+        limit=limit,
+    )
     if (text is None) == (queries_from is None) and text != "-":
         raise typer.BadParameter(
             "give a QUERY (or - for stdin), or --queries-from FILE"
@@ -289,7 +298,7 @@ def query(
     batch = text == "-" or queries_from is not None
     facet_names = [f.strip() for f in facets.split(",") if f.strip()] if facets else []
     if export is not None:
-        if fmt != "human" or batch or facet_names:
+        if out.name != "human" or batch or facet_names:
             raise typer.BadParameter("--export goes with one QUERY, without other output options")
         _export(
             text or "",
@@ -303,11 +312,8 @@ def query(
         )
     if fields is not None:
         raise typer.BadParameter("--fields only goes with --export")
-    shown_limit = None if all_hits or (limit is None and fmt == "files") else (limit or 10)
     filters = _filters(author, since, until, lang)
-    renderer = _results_renderer(
-        fmt, color=color, batch=batch, limit=shown_limit, header=not no_header, null=null
-    )
+    renderer = out.renderer(color, batch=batch)
 
     found = failed = False
     with _open_or_build(config.resolve(corpus, index)) as ix, Searcher(ix) as searcher:
@@ -315,12 +321,12 @@ def query(
             try:
                 results = searcher.search(
                     q,
-                    limit=shown_limit,
+                    limit=out.limit,
                     offset=offset,
                     filters=filters,
                     sort=sort.value,
                     any_words=any_words,
-                    snippets=fmt not in ("files", "count"),
+                    snippets=out.snippets,
                 )
                 if facet_names:
                     results.facets = _facets(
@@ -332,11 +338,11 @@ def query(
                     raise
                 failed = True
                 renderer.error(q, err)
-                if fmt != "json":
+                if out.name != "json":
                     _stderr_line(f"error in query {q!r}: {err.message}")
                 continue
             found = found or results.total > 0
-            if fmt != "json":
+            if out.name != "json":
                 _notices(results)
     raise typer.Exit(EXIT_ERROR if failed else EXIT_FOUND if found else EXIT_NOTHING)
 
@@ -376,21 +382,26 @@ def similar(
     """
     from .search import Searcher
 
-    fmt = _pick_format(json=json_out, tsv=tsv, files=files, count=count)
-    _check_output_flags(fmt, null=null, no_header=no_header, all_hits=all_hits, limit=limit)
-    shown_limit = None if all_hits or (limit is None and fmt == "files") else (limit or 10)
-    renderer = _results_renderer(
-        fmt, color=color, batch=False, limit=shown_limit, header=not no_header, null=null
+    out = _results_format(
+        json=json_out,
+        tsv=tsv,
+        files=files,
+        count=count,
+        null=null,
+        no_header=no_header,
+        all_hits=all_hits,
+        limit=limit,
     )
+    renderer = out.renderer(color, batch=False)
     locations = config.resolve(corpus, index)
     with _open_or_build(locations) as ix, Searcher(ix) as searcher:
         try:
             results = searcher.similar(
                 ref,
                 corpus=locations.corpus,
-                limit=shown_limit,
+                limit=out.limit,
                 offset=offset,
-                snippets=fmt not in ("files", "count"),
+                snippets=out.snippets,
             )
         except ArticleNotFound as err:
             _stderr_line(err.message)
@@ -442,8 +453,16 @@ def trend(
     from .render import trend as render_trend
     from .search import Searcher
 
-    fmt = _pick_format(json=json_out, tsv=tsv, files=False, count=False)
-    _check_output_flags(fmt, null=False, no_header=no_header, all_hits=False, limit=None)
+    fmt = _results_format(
+        json=json_out,
+        tsv=tsv,
+        files=False,
+        count=False,
+        null=False,
+        no_header=no_header,
+        all_hits=False,
+        limit=None,
+    ).name
     filters = _filters(author, since, until, lang)
     with _open_or_build(config.resolve(corpus, index)) as ix, Searcher(ix) as searcher:
         result = explore.trend(searcher, queries, by=by.value, filters=filters, any_words=any_words)
@@ -610,18 +629,6 @@ def _filters(
     return Filters(authors=tuple(author or ()), since=since, until=until, langs=tuple(lang or ()))
 
 
-def _check_output_flags(
-    fmt: str, *, null: bool, no_header: bool, all_hits: bool, limit: int | None
-) -> None:
-    """Options that only make sense together, rejected in one place."""
-    if null and fmt != "files":
-        raise typer.BadParameter("-0/--null only goes with -l/--files-with-matches")
-    if no_header and fmt != "tsv":
-        raise typer.BadParameter("--no-header only goes with --tsv")
-    if all_hits and limit is not None:
-        raise typer.BadParameter("--all and --limit cannot be used together")
-
-
 def _facets(
     searcher: Searcher, q: str, names: list[str], top: int, *, filters: Filters, any_words: bool
 ) -> list[Any]:
@@ -674,39 +681,75 @@ def _export(
     raise typer.Exit(EXIT_FOUND if rows else EXIT_NOTHING)
 
 
-def _pick_format(*, json: bool, tsv: bool, files: bool, count: bool) -> str:
-    """The one output format asked for; two at once is a usage error."""
-    chosen = [
-        name
-        for name, on in (("json", json), ("tsv", tsv), ("files", files), ("count", count))
-        if on
-    ]
+@dataclass(frozen=True)
+class _ResultsFormat:
+    """The one output format asked for, with the options that go with it."""
+
+    name: str  # human, json, tsv, files (-l) or count (-c)
+    limit: int | None  # hits to show; None for every one
+    header: bool
+    null: bool
+
+    @property
+    def snippets(self) -> bool:
+        """Lists and counts show no passages, so they need none computed."""
+        return self.name not in ("files", "count")
+
+    def renderer(self, color: Color, *, batch: bool) -> ResultsRenderer:
+        if self.name == "json":
+            from .render.jsonl import JsonRenderer
+
+            return JsonRenderer(self.limit)
+        if self.name == "tsv":
+            from .render.tsv import TsvRenderer
+
+            return TsvRenderer(header=self.header, batch=batch)
+        if self.name in ("files", "count"):
+            from .render.lists import CountRenderer, FilesRenderer
+
+            return (
+                CountRenderer(batch=batch)
+                if self.name == "count"
+                else FilesRenderer(null=self.null)
+            )
+        from .render.human import HumanRenderer, Output
+
+        return HumanRenderer(Output(sys.stdout, color.value), batch=batch)
+
+
+def _results_format(
+    *,
+    json: bool,
+    tsv: bool,
+    files: bool,
+    count: bool,
+    null: bool,
+    no_header: bool,
+    all_hits: bool,
+    limit: int | None,
+) -> _ResultsFormat:
+    """Check the output options together, in one place: two formats at once, or an
+    option that only goes with another, is a usage error."""
+    flags = {
+        "json": ("--json", json),
+        "tsv": ("--tsv", tsv),
+        "files": ("-l", files),
+        "count": ("-c", count),
+    }
+    chosen = [name for name, (_, on) in flags.items() if on]
     if len(chosen) > 1:
-        flags = {"json": "--json", "tsv": "--tsv", "files": "-l", "count": "-c"}
-        raise typer.BadParameter(
-            f"{flags[chosen[0]]} and {flags[chosen[1]]} cannot be used together"
-        )
-    return chosen[0] if chosen else "human"
-
-
-def _results_renderer(
-    fmt: str, *, color: Color, batch: bool, limit: int | None, header: bool, null: bool
-) -> ResultsRenderer:
-    if fmt == "json":
-        from .render.jsonl import JsonRenderer
-
-        return JsonRenderer(limit)
-    if fmt == "tsv":
-        from .render.tsv import TsvRenderer
-
-        return TsvRenderer(header=header, batch=batch)
-    if fmt in ("files", "count"):
-        from .render.lists import CountRenderer, FilesRenderer
-
-        return CountRenderer(batch=batch) if fmt == "count" else FilesRenderer(null=null)
-    from .render.human import HumanRenderer, Output
-
-    return HumanRenderer(Output(sys.stdout, color.value), batch=batch)
+        first, second = (flags[name][0] for name in chosen[:2])
+        raise typer.BadParameter(f"{first} and {second} cannot be used together")
+    name = chosen[0] if chosen else "human"
+    if null and name != "files":
+        raise typer.BadParameter("-0/--null only goes with -l/--files-with-matches")
+    if no_header and name != "tsv":
+        raise typer.BadParameter("--no-header only goes with --tsv")
+    if all_hits and limit is not None:
+        raise typer.BadParameter("--all and --limit cannot be used together")
+    # Lists (-l) show every match unless told otherwise, like grep -l.
+    shown = None if all_hits or (limit is None and name == "files") else (limit or 10)
+    return _ResultsFormat(name, shown, header=not no_header, null=null)
 
 
 def _queries(text: str | None, queries_from: Path | None) -> Iterator[str]:
