@@ -206,10 +206,9 @@ def sync_index(
     _ensure_folder(folder)
     with _write_lock(folder, lock_wait):
         generation = _current_generation(folder)
-        if generation is not None:
-            # Holding the lock, any other generation is a rebuild that was killed
-            # before it was switched in: reclaim its space.
-            _remove_stale_generations(folder, keep=generation)
+        # Holding the lock, any other generation was replaced by a rebuild, or is a
+        # rebuild killed before it was switched in: reclaim its space (after a grace).
+        _remove_stale_generations(folder, keep=generation)
         if not full and generation is not None:
             try:
                 _read_meta(generation)
@@ -274,7 +273,6 @@ def _rebuild(corpus: Path, folder: Path, callbacks: _Callbacks) -> SyncReport:
     except BaseException:
         shutil.rmtree(new_gen, ignore_errors=True)
         raise
-    _remove_stale_generations(folder, keep=new_gen)
     return report
 
 
@@ -602,7 +600,7 @@ def _switch_to(folder: Path, generation: Path) -> None:
         os.utime(previous)  # retired now: readers that opened it get RETIRE_GRACE to finish
 
 
-def _remove_stale_generations(folder: Path, keep: Path) -> None:
+def _remove_stale_generations(folder: Path, keep: Path | None) -> None:
     """Delete generations other than ``keep`` once they have been retired (or, for a
     rebuild that was killed, untouched) for RETIRE_GRACE: a query that opened one just
     before a switch must be able to finish reading it."""
