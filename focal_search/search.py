@@ -28,6 +28,10 @@ from .scoring import ArticleBM25F
 SNIPPETS_PER_HIT = 3
 SORTS = ("relevance", "date", "-date")
 FEW_HITS = 3  # below this many hits, a did-you-mean suggestion is looked for
+# From this many documents on, queries are matched with whole posting lists as arrays
+# (evaluate.py); below it, numpy's import (60-160 ms) costs more than it saves, and
+# Whoosh's own matchers (with score-bound pruning switched off) are as exact.
+ARRAY_MIN_DOCS = 20_000
 # Stored texts in which matches are marked.
 _HIGHLIGHTED = TEXT_FIELDS
 
@@ -145,7 +149,9 @@ class SearchResults:
 class Searcher:
     """An open searcher over one index; reuse it for a batch of queries."""
 
-    def __init__(self, index: FocalIndex) -> None:
+    def __init__(self, index: FocalIndex, *, arrays: bool | None = None) -> None:
+        """``arrays`` forces (True) or forbids (False) array-based matching; by default
+        it is used for indexes of ``ARRAY_MIN_DOCS`` documents or more."""
         self.index = index
         self._searcher = index.whoosh.searcher(weighting=ArticleBM25F())
         schema = index.whoosh.schema
@@ -161,6 +167,13 @@ class Searcher:
         }
         # Only an archive with several captures of a page pays for collapsing them.
         self._dedupe = bool(index.meta.get("duplicates"))
+        if arrays is None:
+            arrays = reader.doc_count_all() >= ARRAY_MIN_DOCS
+        self._arrays: Any = None
+        if arrays:
+            from .evaluate import ArraySearch
+
+            self._arrays = ArraySearch(self._searcher, dedupe=self._dedupe)
         self._matchers = {
             lang: {
                 name: FieldMatcher(schema[lang_field(name, lang)].analyzer, set(), [])
@@ -204,13 +217,13 @@ class Searcher:
         runnable = prune(q, self._searcher.reader())
         wanted = None if limit is None else offset + limit
         narrowed = filters.query()
-        results = self._run(runnable, limit=wanted, filter=narrowed, sort=sort)
+        ranked = self._run(runnable, limit=wanted, filter=narrowed, sort=sort)
         found = SearchResults(
             query=text,
             parsed=str(q),
-            total=self._total(results, filter=narrowed),
+            total=ranked.total,
             offset=offset,
-            hits=self._hits(q, results, offset, scored=sort == "relevance", snippets=snippets),
+            hits=self._hits(q, ranked, offset, scored=sort == "relevance", snippets=snippets),
             started=started,
             filters=filters,
             sort=sort,
@@ -224,8 +237,7 @@ class Searcher:
     def count(self, text: str, *, filters: Filters | None = None, any_words: bool = False) -> int:
         """How many articles match, without ranking or snippets."""
         q = prune(self._parsers[any_words].parse(text), self._searcher.reader())
-        narrowed = (filters or Filters()).query()
-        return self._total(self._run(q, limit=1, filter=narrowed), filter=narrowed)
+        return len(self._all_docs(q, (filters or Filters()).query(), None))
 
     def _run(
         self,
@@ -235,13 +247,19 @@ class Searcher:
         filter: Any = None,
         mask: Any = None,
         sort: str = "relevance",
-    ) -> Any:
-        """Rank (or sort) the matches of ``q``: the top ``limit``, one per page."""
+    ) -> _Ranked:
+        """Every match of ``q`` scored and counted; the best ``limit`` (or all) in
+        rank order, one per page. Nothing is skipped on score bounds: Whoosh's
+        pruning (block quality, matcher replacement) assumes score bounds that
+        BM25F with per-term IDF can exceed, and then loses matches."""
+        if self._arrays is not None and sort == "relevance":
+            from .evaluate import rank_order
+
+            ids, scores = self._arrays.matches(q, filter=filter, mask=mask)
+            order = rank_order(ids, scores, limit)
+            return _Ranked(int(ids.size), list(zip(ids[order].tolist(), scores[order].tolist())))
         options: dict[str, Any] = {
-            # No block-quality skipping: every match is scored once and counted in the
-            # same pass. With skipping, Whoosh re-runs the whole query to count
-            # (measured: 2x slower overall).
-            "optimize": False,
+            "optimize": False,  # no block-quality skipping
             "limit": limit,
             "filter": filter,
             "mask": mask,
@@ -253,18 +271,20 @@ class Searcher:
                 collapse_limit=1,
                 collapse_order=sorting.FieldFacet("capture_time", reverse=True),
             )
-        return self._searcher.search(q, **options)
-
-    def _total(self, results: Any, *, filter: Any = None, mask: Any = None) -> int:
-        """Matching articles, a page captured several times counted once. (Whoosh's
-        own counts are not exact once results are collapsed, and its results.docs()
-        re-runs the query without the filter.)"""
-        if not self._dedupe:
-            return len(results)
-        return len(self._all_docs(results.q, filter, mask))
+        collector = self._searcher.collector(**options)
+        _no_replacement(collector)
+        self._searcher.search_with_collector(q, collector)
+        results = collector.results()
+        # Whoosh's counts are not exact once results are collapsed, and its
+        # results.docs() re-runs the query without the filter: count ourselves.
+        total = len(self._all_docs(q, filter, mask)) if self._dedupe else len(results)
+        return _Ranked(total, [(hit.docnum, hit.score) for hit in results])
 
     def _all_docs(self, q: wq.Query, filter: Any, mask: Any) -> list[int]:
         """Every matching document, one per page when a page has several captures."""
+        if self._arrays is not None:
+            ids, _scores = self._arrays.matches(q, filter=filter, mask=mask)
+            return [int(d) for d in ids.tolist()]
         found = self._searcher.search(q, limit=None, filter=filter, mask=mask, scored=False)
         docs = sorted(found.docs())
         if not self._dedupe:
@@ -324,13 +344,13 @@ class Searcher:
             exclude.append(wq.Term("pair_key", stored["pair_key"]))
         mask = wq.Or(exclude)
         wanted = None if limit is None else offset + limit
-        results = self._run(q, limit=wanted, mask=mask)
+        ranked = self._run(q, limit=wanted, mask=mask)
         return SearchResults(
             query=f"similar to {stored['id']}",
             parsed=str(q),
-            total=self._total(results, mask=mask),
+            total=ranked.total,
             offset=offset,
-            hits=self._hits(q, results, offset, scored=True, snippets=snippets),
+            hits=self._hits(q, ranked, offset, scored=True, snippets=snippets),
             started=started,
         )
 
@@ -397,7 +417,7 @@ class Searcher:
         return related
 
     def _hits(
-        self, q: wq.Query, results: Any, offset: int, *, scored: bool, snippets: bool
+        self, q: wq.Query, ranked: _Ranked, offset: int, *, scored: bool, snippets: bool
     ) -> Iterator[Hit]:
         spec = match_spec(
             q,
@@ -415,13 +435,13 @@ class Searcher:
             for lang, by_name in self._matchers.items()
         }
         fallback = next(iter(matchers.values()))
-        for rank, hit in enumerate(results[offset:], start=offset + 1):
-            stored = hit.fields()
+        for rank, (docnum, score) in enumerate(ranked.rows[offset:], start=offset + 1):
+            stored = self._searcher.stored_fields(docnum)
             by_field = matchers.get(analyzed_language(stored.get("lang")), fallback)
             captures = self._captures(stored) if self._dedupe else []
             yield Hit(
                 rank=rank,
-                score=float(hit.score or 0.0) if scored else None,
+                score=float(score or 0.0) if scored else None,
                 id=stored["id"],
                 title=stored.get("title", ""),
                 authors=list(stored.get("authors") or []),
@@ -436,6 +456,24 @@ class Searcher:
                 captures=max(1, len(captures)),
                 capture_urls=list(dict.fromkeys(c.url for c in captures if c.url)),
             )
+
+
+@dataclass
+class _Ranked:
+    """The outcome of matching: how many match, and the wanted ones in rank order."""
+
+    total: int
+    rows: list[tuple[int, float | None]]  # (document number, score)
+
+
+def _no_replacement(collector: Any) -> None:
+    """Switch off Whoosh's periodic matcher replacement, which drops sub-queries whose
+    score bound falls below the current top-N minimum: the bounds are not safe for
+    our scorer, so it silently lost matches (and miscounted) under a limit."""
+    while collector is not None:
+        if hasattr(collector, "replace"):
+            collector.replace = 0
+        collector = getattr(collector, "child", None)
 
 
 def _sort_facet(sort: str) -> Any:

@@ -1,0 +1,362 @@
+"""Exhaustive query evaluation with whole posting lists as numpy arrays.
+
+Whoosh walks posting lists one document at a time in Python; here a term's whole
+posting list is read as arrays (document numbers, term frequencies), BM25F is
+computed for every posting at once with the searcher's own scorer formula, and
+AND / OR / NOT become operations on sorted arrays. Every matching document is
+scored: nothing is pruned by score bounds, so counts and rankings are exact.
+
+Query nodes without an array form here (phrases, proximity, prefixes, fuzzy terms,
+ranges...) are evaluated by Whoosh's own matcher, exhaustively, and join the
+arrays. ``reference_matches`` is that exhaustive Whoosh evaluation for a whole
+query: the definition of correct results that the tests hold this module to.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from pickle import loads
+from typing import Any
+
+import numpy as np
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.matching import ListMatcher
+from whoosh.util.numeric import byte_to_length
+
+# Whoosh stores a field's length per document as one lossy byte; this table decodes
+# it the way ``doc_field_length`` does (a missing length column reads as 1).
+_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+_EMPTY_IDS = np.empty(0, dtype=np.int64)
+_EMPTY_SCORES = np.empty(0, dtype=np.float64)
+
+
+@dataclass
+class Matches:
+    """Matching documents of one segment: sorted local numbers and their scores."""
+
+    ids: np.ndarray  # int64, ascending, unique
+    scores: np.ndarray  # float64, aligned with ids
+
+    @classmethod
+    def empty(cls) -> Matches:
+        return cls(_EMPTY_IDS, _EMPTY_SCORES)
+
+    def __len__(self) -> int:
+        return int(self.ids.size)
+
+
+class SegmentArrays:
+    """Per-segment data read once per open searcher: field lengths and deletions."""
+
+    def __init__(self, searcher: Any) -> None:
+        self.searcher = searcher  # a leaf (one-segment) searcher
+        self.reader = searcher.reader()
+        self.doc_count = int(self.reader.doc_count_all())
+        self._lengths: dict[str, np.ndarray] = {}
+        deleted = sorted(self.reader.deleted_docs_set) if self.reader.has_deletions() else []
+        self.live: np.ndarray | None = None
+        if deleted:
+            self.live = np.ones(self.doc_count, dtype=bool)
+            self.live[np.asarray(deleted, dtype=np.int64)] = False
+
+    def lengths(self, fieldname: str) -> np.ndarray:
+        """The field's length in every document of the segment, as the scorer sees it."""
+        found = self._lengths.get(fieldname)
+        if found is None:
+            found = self._lengths[fieldname] = self._read_lengths(fieldname)
+        return found
+
+    def _read_lengths(self, fieldname: str) -> np.ndarray:
+        perdoc = self.reader._perdoc  # Whoosh internals, pinned version (whoosh3==3.54.0)
+        lenfield = _lenfield(fieldname)
+        if not perdoc.has_column(lenfield):
+            return np.ones(self.doc_count, dtype=np.float64)
+        column = perdoc.column_reader(lenfield, LENGTHS_COLUMN)
+        raw = np.frombuffer(
+            bytes(column._dbfile.get(column._basepos, column._count)), dtype=np.uint8
+        )
+        codes = np.zeros(self.doc_count, dtype=np.uint8)
+        codes[: raw.size] = raw[: self.doc_count]
+        return _LENGTHS[codes]
+
+    def postings(self, fieldname: str, text: bytes) -> tuple[np.ndarray, np.ndarray] | None:
+        """A term's whole posting list (ids, weights), deleted documents included."""
+        terms = self.reader._terms
+        if (fieldname, text) not in terms:
+            return None
+        leaf = terms.matcher(fieldname, text, self.reader.schema[fieldname].format)
+        if isinstance(leaf, ListMatcher):  # short lists are inlined in the term info
+            ids = np.asarray(leaf._ids, dtype=np.int64)
+            weights = np.asarray(leaf._weights, dtype=np.float64)
+            if weights.size != ids.size:
+                weights = np.ones(ids.size, dtype=np.float64)
+            return ids, weights
+        if not isinstance(leaf, W3LeafMatcher):
+            return _walk_ids_weights(leaf)
+        return _read_blocks(leaf)
+
+
+def _read_blocks(leaf: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Decode every block of a W3 posting list: one unpickle per 128 postings."""
+    id_parts: list[np.ndarray] = []
+    weight_parts: list[np.ndarray] = []
+    while True:
+        count = leaf._blocklength
+        raw = leaf._postfile.get(leaf._dataoffset, leaf._nextoffset - leaf._dataoffset)
+        if leaf._compression:
+            raw = zlib.decompress(raw)
+        deltas, weights, _values = loads(raw)
+        id_parts.append(np.cumsum(np.asarray(deltas, dtype=np.int64)))
+        if weights is None:
+            weight_parts.append(np.ones(count, dtype=np.float64))
+        elif isinstance(weights, float):
+            weight_parts.append(np.full(count, weights, dtype=np.float64))
+        else:
+            weight_parts.append(np.asarray(weights, dtype=np.float64))
+        if leaf._lastblock:
+            break
+        leaf._goto(leaf._nextoffset)
+    return np.concatenate(id_parts), np.concatenate(weight_parts)
+
+
+def _walk_ids_weights(m: Any) -> tuple[np.ndarray, np.ndarray]:
+    ids: list[int] = []
+    weights: list[float] = []
+    while m.is_active():
+        ids.append(m.id())
+        weights.append(m.weight())
+        m.next()
+    return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64)
+
+
+class Evaluator:
+    """Evaluates query trees on one segment, every match scored."""
+
+    def __init__(self, segment: SegmentArrays, weighting: Any) -> None:
+        self.segment = segment
+        self.weighting = weighting
+        self._context = segment.searcher.context(needs_current=False, weighting=weighting)
+
+    def matches(self, q: wq.Query) -> Matches:
+        found = self._eval(q)
+        live = self.segment.live
+        if live is not None and len(found):
+            keep = live[found.ids]
+            found = Matches(found.ids[keep], found.scores[keep])
+        return found
+
+    def _eval(self, q: wq.Query) -> Matches:
+        if isinstance(q, wq.Term):
+            return self._term(q)
+        if isinstance(q, wq.And) and len(q.subqueries) > 1:
+            return _boosted(_intersect([self._eval(s) for s in q.subqueries]), q.boost)
+        if isinstance(q, wq.Or) and len(q.subqueries) > 1 and not q.scale and not q.minmatch:
+            return _boosted(_union([self._eval(s) for s in q.subqueries]), q.boost)
+        if isinstance(q, (wq.And, wq.Or)) and len(q.subqueries) == 1:
+            return self._eval(q.subqueries[0])  # Whoosh ignores a lone child's parent boost
+        if isinstance(q, (wq.And, wq.Or)) and not q.subqueries:
+            return Matches.empty()
+        if isinstance(q, wq.Not):
+            return self._not(q)
+        if isinstance(q, wq.AndNot):
+            return _difference(self._eval(q.a), self._eval(q.b))
+        if isinstance(q, type(wq.NullQuery)):
+            return Matches.empty()
+        return self._whoosh(q)
+
+    def _term(self, q: wq.Term) -> Matches:
+        searcher = self.segment.searcher
+        fieldname = q.fieldname
+        if fieldname not in searcher.schema:
+            return Matches.empty()
+        field = searcher.schema[fieldname]
+        try:
+            text = field.to_bytes(q.text)
+        except ValueError:
+            return Matches.empty()
+        posting = self.segment.postings(fieldname, text)
+        if posting is None:
+            return Matches.empty()
+        ids, weights = posting
+        scorer = self.weighting.scorer(searcher, fieldname, text)
+        if field.scorable and hasattr(scorer, "_score"):
+            scores = _score_per_doc(scorer, weights, self.segment.lengths(fieldname)[ids])
+        else:
+            scores = weights  # WeightScorer: the score is the term's weight
+        return _boosted(Matches(ids, scores), q.boost)
+
+    def _not(self, q: wq.Not) -> Matches:
+        # Whoosh matches a NOT by inverting its child, each document scoring 1.0.
+        inner = self._eval(q.query)
+        mask = np.ones(self.segment.doc_count, dtype=bool)
+        mask[inner.ids] = False
+        if self.segment.live is not None:
+            mask &= self.segment.live
+        ids = np.flatnonzero(mask).astype(np.int64)
+        return Matches(ids, np.ones(ids.size, dtype=np.float64))
+
+    def _whoosh(self, q: wq.Query) -> Matches:
+        """Any other node, by Whoosh's own matcher, every match visited and scored."""
+        return walk(q.matcher(self.segment.searcher, self._context))
+
+
+def _score_per_doc(scorer: Any, weights: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The scorer's own ``_score(weight, length)`` formula, on whole arrays at once."""
+    scores = np.asarray(scorer._score(weights, lengths), dtype=np.float64)
+    if scores.shape != weights.shape:
+        scores = np.full(weights.shape, float(scores))
+    return scores
+
+
+def walk(m: Any) -> Matches:
+    """Every (document, score) a Whoosh matcher yields, with no score-bound pruning."""
+    ids: list[int] = []
+    scores: list[float] = []
+    while m.is_active():
+        ids.append(m.id())
+        scores.append(m.score())
+        m.next()
+    if not ids:
+        return Matches.empty()
+    return Matches(np.asarray(ids, dtype=np.int64), np.asarray(scores, dtype=np.float64))
+
+
+def _boosted(m: Matches, boost: float) -> Matches:
+    return m if boost == 1.0 else Matches(m.ids, m.scores * boost)
+
+
+def _intersect(parts: list[Matches]) -> Matches:
+    parts = sorted(parts, key=len)
+    ids = parts[0].ids
+    for part in parts[1:]:
+        if not ids.size:
+            return Matches.empty()
+        ids = ids[np.isin(ids, part.ids, assume_unique=True)]
+    scores = np.zeros(ids.size, dtype=np.float64)
+    for part in parts:
+        scores += part.scores[np.searchsorted(part.ids, ids)]
+    return Matches(ids, scores)
+
+
+def _union(parts: list[Matches]) -> Matches:
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return Matches.empty()
+    if len(parts) == 1:
+        return parts[0]
+    all_ids = np.concatenate([p.ids for p in parts])
+    ids, where = np.unique(all_ids, return_inverse=True)
+    scores = np.zeros(ids.size, dtype=np.float64)
+    np.add.at(scores, where, np.concatenate([p.scores for p in parts]))
+    return Matches(ids, scores)
+
+
+def _difference(a: Matches, b: Matches) -> Matches:
+    keep = ~np.isin(a.ids, b.ids, assume_unique=True)
+    return Matches(a.ids[keep], a.scores[keep])
+
+
+def reference_matches(searcher: Any, q: wq.Query) -> dict[int, float]:
+    """Every matching document (global number) and its score, by Whoosh's matchers
+    visited one document at a time with no pruning: the exhaustive reference."""
+    found: dict[int, float] = {}
+    context = searcher.context(needs_current=False, weighting=searcher.weighting)
+    for sub, offset in searcher.leaf_searchers():
+        m = q.matcher(sub, context)
+        while m.is_active():
+            found[offset + m.id()] = float(m.score())
+            m.next()
+    return found
+
+
+class ArraySearch:
+    """Exhaustive, array-based matching over every segment of one open searcher."""
+
+    def __init__(self, searcher: Any, *, dedupe: bool) -> None:
+        self.searcher = searcher
+        self.dedupe = dedupe
+        self.segments = [(SegmentArrays(sub), offset) for sub, offset in searcher.leaf_searchers()]
+        self._capture_keys: tuple[np.ndarray, np.ndarray] | None = None
+
+    def matches(
+        self, q: wq.Query, *, filter: wq.Query | None = None, mask: wq.Query | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Global document numbers (ascending) matching ``q`` within ``filter`` and
+        outside ``mask``, with their scores; one capture per page when collapsing."""
+        id_parts: list[np.ndarray] = []
+        score_parts: list[np.ndarray] = []
+        for segment, offset in self.segments:
+            evaluator = Evaluator(segment, self.searcher.weighting)
+            found = evaluator.matches(q)
+            keep: np.ndarray | None = None
+            if filter is not None and len(found):
+                keep = np.isin(found.ids, evaluator.matches(filter).ids, assume_unique=True)
+            if mask is not None and len(found):
+                outside = ~np.isin(found.ids, evaluator.matches(mask).ids, assume_unique=True)
+                keep = outside if keep is None else keep & outside
+            if keep is not None:
+                found = Matches(found.ids[keep], found.scores[keep])
+            id_parts.append(found.ids + offset)
+            score_parts.append(found.scores)
+        if not id_parts:
+            return _EMPTY_IDS, _EMPTY_SCORES
+        ids, scores = np.concatenate(id_parts), np.concatenate(score_parts)
+        return self._collapse(ids, scores) if self.dedupe else (ids, scores)
+
+    def _collapse(self, ids: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Keep the newest capture of each page (the lowest document number on a tie)."""
+        if not ids.size:
+            return ids, scores
+        keys, times = self._keys()
+        key, when = keys[ids], times[ids]
+        order = np.lexsort((ids, -when, key))
+        first = np.ones(order.size, dtype=bool)
+        first[1:] = key[order][1:] != key[order][:-1]
+        chosen = np.sort(order[first])
+        return ids[chosen], scores[chosen]
+
+    def _keys(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per document: a code for its page (canonical URL) and its capture time."""
+        if self._capture_keys is None:
+            codes: dict[Any, int] = {}
+            key_parts: list[np.ndarray] = []
+            time_parts: list[np.ndarray] = []
+            for segment, offset in self.segments:
+                reader, n = segment.reader, segment.doc_count
+                canon = reader.column_reader("canonical") if reader.has_column("canonical") else None
+                when = (
+                    reader.column_reader("capture_time")
+                    if reader.has_column("capture_time")
+                    else None
+                )
+                if canon is None:  # no page key: every document is its own page
+                    key_parts.append(-1 - np.arange(offset, offset + n, dtype=np.int64))
+                else:
+                    key_parts.append(
+                        np.fromiter(
+                            (codes.setdefault(v, len(codes)) for v in canon),
+                            dtype=np.int64,
+                            count=n,
+                        )
+                    )
+                time_parts.append(
+                    np.fromiter(when, dtype=np.int64, count=n)
+                    if when is not None
+                    else np.zeros(n, dtype=np.int64)
+                )
+            self._capture_keys = (np.concatenate(key_parts), np.concatenate(time_parts))
+        return self._capture_keys
+
+
+def rank_order(ids: np.ndarray, scores: np.ndarray, limit: int | None) -> np.ndarray:
+    """Positions of the best ``limit`` matches, by score and then document number
+    (Whoosh's order), found by a partial sort when only a few are wanted."""
+    if limit is None or limit >= ids.size:
+        return np.lexsort((ids, -scores))
+    if limit <= 0:
+        return _EMPTY_IDS
+    part = np.argpartition(-scores, limit - 1)[:limit]
+    candidates = np.flatnonzero(scores >= scores[part].min())  # ties at the cut included
+    return candidates[np.lexsort((ids[candidates], -scores[candidates]))][:limit]
