@@ -325,7 +325,8 @@ class ArraySearch:
             time_parts: list[np.ndarray] = []
             for segment, offset in self.segments:
                 reader, n = segment.reader, segment.doc_count
-                canon = reader.column_reader("canonical") if reader.has_column("canonical") else None
+                has_key = reader.has_column("canonical")
+                canon = reader.column_reader("canonical") if has_key else None
                 when = (
                     reader.column_reader("capture_time")
                     if reader.has_column("capture_time")

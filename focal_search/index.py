@@ -41,6 +41,9 @@ from .errors import (
 from .extract import CorpusFile, ReadLog, SkipFile, load_source, walk_corpus
 from .extract.location import canonical_url, pair_key
 from .schema import SCHEMA_VERSION, lang_field
+from .storage import read_in_place
+
+read_in_place()  # segments are read in place, never copied into memory on open
 
 CURRENT = "CURRENT"
 LOCK = "LOCK"

@@ -7,7 +7,7 @@ renderers in render/ decide how it looks.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -257,28 +257,26 @@ class Searcher:
 
             ids, scores = self._arrays.matches(q, filter=filter, mask=mask)
             order = rank_order(ids, scores, limit)
-            return _Ranked(int(ids.size), list(zip(ids[order].tolist(), scores[order].tolist())))
+            rows = list(zip(ids[order].tolist(), scores[order].tolist(), strict=True))
+            return _Ranked(int(ids.size), rows)
         options: dict[str, Any] = {
             "optimize": False,  # no block-quality skipping
-            "limit": limit,
+            # Captures are collapsed below: Whoosh's own collapsing kept several
+            # captures of a page when every match was asked for.
+            "limit": None if self._dedupe else limit,
             "filter": filter,
             "mask": mask,
             "sortedby": _sort_facet(sort),
         }
-        if self._dedupe:
-            options.update(
-                collapse="canonical",
-                collapse_limit=1,
-                collapse_order=sorting.FieldFacet("capture_time", reverse=True),
-            )
         collector = self._searcher.collector(**options)
         _no_replacement(collector)
         self._searcher.search_with_collector(q, collector)
-        results = collector.results()
-        # Whoosh's counts are not exact once results are collapsed, and its
-        # results.docs() re-runs the query without the filter: count ourselves.
-        total = len(self._all_docs(q, filter, mask)) if self._dedupe else len(results)
-        return _Ranked(total, [(hit.docnum, hit.score) for hit in results])
+        rows = [(hit.docnum, hit.score) for hit in collector.results()]
+        if not self._dedupe:
+            return _Ranked(len(collector.results()), rows)
+        kept = set(self._newest(d for d, _ in rows))
+        rows = [row for row in rows if row[0] in kept]
+        return _Ranked(len(rows), rows if limit is None else rows[:limit])
 
     def _all_docs(self, q: wq.Query, filter: Any, mask: Any) -> list[int]:
         """Every matching document, one per page when a page has several captures."""
@@ -287,8 +285,11 @@ class Searcher:
             return [int(d) for d in ids.tolist()]
         found = self._searcher.search(q, limit=None, filter=filter, mask=mask, scored=False)
         docs = sorted(found.docs())
-        if not self._dedupe:
-            return docs
+        return self._newest(docs) if self._dedupe else docs
+
+    def _newest(self, docs: Iterable[int]) -> list[int]:
+        """Of these documents, the newest capture of each page (the first on a tie)."""
+        docs = sorted(docs)
         newest: dict[str, tuple[int, int]] = {}
         reader = self._searcher.reader()
         for docnum, (key, when) in zip(
@@ -419,8 +420,10 @@ class Searcher:
     def _hits(
         self, q: wq.Query, ranked: _Ranked, offset: int, *, scored: bool, snippets: bool
     ) -> Iterator[Hit]:
+        # The words to highlight (prefix and fuzzy terms expanded against the whole
+        # lexicon): only worth finding when passages are shown.
         spec = match_spec(
-            q,
+            q if snippets else wq.NullQuery,
             self._searcher.reader(),
             [lang_field(n, lang) for lang in self._matchers for n in _HIGHLIGHTED],
         )
