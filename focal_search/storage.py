@@ -82,9 +82,7 @@ class ViewReader(io.RawIOBase):
         super().close()
 
 
-def _buffer_file_init(
-    self: Any, buf: Any, name: str | None = None, onclose: Any = None
-) -> None:
+def _buffer_file_init(self: Any, buf: Any, name: str | None = None, onclose: Any = None) -> None:
     self._buf = buf
     self._name = name
     # bytes are shared by BytesIO without a copy; anything else is read in place.
