@@ -446,6 +446,7 @@ def _document(article: Article, file: CorpusFile, sha: str) -> dict[str, Any]:
         "undated": 0 if article.date else 1,
         "sort_date": month_key(article.date),
         "capture_time": _epoch(article.captured),
+        "kind": article.kind,
     }
     pair = pair_key(article.url or article.id)
     if pair:
@@ -459,6 +460,8 @@ def _document(article: Article, file: CorpusFile, sha: str) -> dict[str, Any]:
     if article.date:
         doc["date"] = article.date
         doc["year"] = article.year
+        if article.date_source:
+            doc["date_source"] = article.date_source
     return doc
 
 
