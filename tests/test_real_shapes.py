@@ -12,7 +12,8 @@ import pytest
 
 from focal_search.extract import focal_page, html_page, layout, location
 
-from .archive_fixtures import Warc, html_page as html_fixture
+from .archive_fixtures import Warc
+from .archive_fixtures import html_page as html_fixture
 from .conftest import BANNER, FOOTER, WriteCorpus
 
 PROSE = [
@@ -43,7 +44,10 @@ def parse(data: bytes, id: str = "pages/note.txt"):
         ("José Ortega N. and M. Keller", ["José Ortega N.", "M. Keller"]),
         ("Lena Fischer & Tomás Ruiz", ["Lena Fischer", "Tomás Ruiz"]),
         ("Maria Lopez, Peter Hall and Kim Tan", ["Maria Lopez", "Peter Hall", "Kim Tan"]),
-        ("By Ana Torres E., José Ortega N. & M. Keller", ["Ana Torres E.", "José Ortega N.", "M. Keller"]),
+        (
+            "By Ana Torres E., José Ortega N. & M. Keller",
+            ["Ana Torres E.", "José Ortega N.", "M. Keller"],
+        ),
         ("by Lena Fischer", ["Lena Fischer"]),
         ("Par Luc Roy et Anne Côté", ["Luc Roy", "Anne Côté"]),
         ("Por Inés García y Pablo Díaz", ["Inés García", "Pablo Díaz"]),
@@ -181,7 +185,10 @@ def test_article_with_edition_list_stays_an_article() -> None:
         ("Coastal Notes, Vol. 3, No. 11 -", "Coastal Notes, Vol. 3, No. 11"),
         ("Harbour plans –", "Harbour plans"),
         ("Water rights in the\nAndean highlands", "Water rights in the Andean highlands"),
-        ("Coastal Notes, Vol. 3, No. 11 -\nMarch 2004", "Coastal Notes, Vol. 3, No. 11 - March 2004"),
+        (
+            "Coastal Notes, Vol. 3, No. 11 -\nMarch 2004",
+            "Coastal Notes, Vol. 3, No. 11 - March 2004",
+        ),
         ("Ports and rivers:\nthe next decade", "Ports and rivers: the next decade"),
         ("Les ports du Pacifique | FR", "Les ports du Pacifique"),
         ("harbour_mapPorts of the south", "Ports of the south"),
@@ -294,8 +301,12 @@ def test_a_date_in_the_body_is_not_the_date() -> None:
 
 
 def test_capture_time_is_not_a_date() -> None:
-    a = focal_page.parse(txt("Harbour plans", "Lena Fischer", *PROSE), id="a.txt", path="a.txt",
-                         captured="2012-03-01T10:00:00+00:00")
+    a = focal_page.parse(
+        txt("Harbour plans", "Lena Fischer", *PROSE),
+        id="a.txt",
+        path="a.txt",
+        captured="2012-03-01T10:00:00+00:00",
+    )
     assert a.date is None and a.captured
 
 
@@ -310,8 +321,14 @@ def test_html_date_next_to_byline() -> None:
 
 @pytest.mark.parametrize(
     "text, date",
-    [("June 2011", "2011-06"), ("Dec. 22, 2010", "2010-12"), ("1er juin 2011", "2011-06"),
-     ("14 de abril de 2009", "2009-04"), ("in 2011", None), ("May", None)],
+    [
+        ("June 2011", "2011-06"),
+        ("Dec. 22, 2010", "2010-12"),
+        ("1er juin 2011", "2011-06"),
+        ("14 de abril de 2009", "2009-04"),
+        ("in 2011", None),
+        ("May", None),
+    ],
 )
 def test_find_date(text: str, date: str | None) -> None:
     assert layout.find_date(text) == date
@@ -386,7 +403,9 @@ def shapes_cli(write_corpus: WriteCorpus, tmp_path: Path):
                 "Rivers, dams and towns\nJosé Ortega N.",
                 "Water rights and farms\nM. Keller",
             ).decode(),
-            "pages/dated.txt": txt("Dams and towns", "José Ortega N.", "June 2009", *PROSE).decode(),
+            "pages/dated.txt": txt(
+                "Dams and towns", "José Ortega N.", "June 2009", *PROSE
+            ).decode(),
         }
     )
     env = {"FOCAL_SEARCH_CORPUS": str(corpus), "FOCAL_SEARCH_INDEX": str(tmp_path / "ix")}
