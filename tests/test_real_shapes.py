@@ -461,3 +461,53 @@ def test_furniture_never_reaches_snippets(write_corpus: WriteCorpus, tmp_path: P
         hits = s.search("harbour OR port").hits
         texts = " ".join(sn.text for hit in hits for sn in hit.snippets)
         assert texts and not any(f in texts for f in FURNITURE)
+
+
+# -- the archive's main language for undetermined texts ---------------------------------
+
+
+def test_main_language_is_configured_or_the_majority(monkeypatch: pytest.MonkeyPatch) -> None:
+    from collections import Counter
+
+    from focal_search.extract.language import MainLanguage
+
+    main = MainLanguage(lambda: Counter({"es": 1}))  # the index holds one Spanish article
+    seen = [main.resolve(x) for x in ("fr", "fr", "und", "es", "es", "es", "und")]
+    assert seen == ["fr", "fr", "fr", "es", "es", "es", "es"]
+    assert MainLanguage().resolve("und") == "und"  # nothing known: nothing invented
+    monkeypatch.setenv("FOCAL_SEARCH_LANG", "ES")
+    assert MainLanguage(lambda: Counter({"fr": 9})).resolve("und") == "es"
+
+
+SHORT_FRENCH = ("Fleuves du nord", "Notes du mois de mai.")
+
+
+@pytest.mark.parametrize("configured, expected", [(None, "fr"), ("es", "es")])
+def test_undetermined_short_text_takes_the_main_language(
+    write_corpus: WriteCorpus,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    configured: str | None,
+    expected: str,
+) -> None:
+    from focal_search.extract import language
+    from focal_search.index import open_index, sync_index
+    from focal_search.search import Searcher
+
+    title, body = SHORT_FRENCH
+    assert language.detect(title + "\n" + body) == "und"  # the case this is about
+    if configured:
+        monkeypatch.setenv("FOCAL_SEARCH_LANG", configured)
+    pages = {
+        f"www.focal.ca/fr/pub/{n}-note.txt": txt(
+            f"Note {n}", "Luc Roy", "Le port grandit."
+        ).decode()
+        for n in range(3)
+    }
+    pages["notes/short.txt"] = txt(title, body).decode()
+    sync_index(write_corpus(pages), tmp_path / "ix")
+    with open_index(tmp_path / "ix") as ix, Searcher(ix) as s:
+        assert s.article("notes/short.txt").article.lang == expected
+        if expected == "fr":
+            # French stems and stop words: "fleuve" finds "fleuves"; "les" does not block.
+            assert [h.id for h in s.search("les fleuve").hits] == ["notes/short.txt"]
