@@ -511,3 +511,17 @@ def test_undetermined_short_text_takes_the_main_language(
         if expected == "fr":
             # French stems and stop words: "fleuve" finds "fleuves"; "les" does not block.
             assert [h.id for h in s.search("les fleuve").hits] == ["notes/short.txt"]
+
+
+def test_date_line_joined_to_the_title_dates_the_page() -> None:
+    a = parse(txt("Coastal Notes, No. 11 -\nMarch 2004", "Lena Fischer", *PROSE))
+    assert (a.title, a.date, a.date_source) == (
+        "Coastal Notes, No. 11 - March 2004",
+        "2004-03",
+        "text",
+    )
+
+
+def test_title_ending_open_is_not_joined_to_a_byline() -> None:
+    a = parse(txt("Ports and rivers:\nAna Torres E.", *PROSE))
+    assert (a.title, a.authors) == ("Ports and rivers", ["Ana Torres E."])

@@ -134,6 +134,10 @@ def read_parts(
         parts.title, parts.title_lang = split_title(title)
         parts.title = layout.clean_title(parts.title)
     lines, byline, parts.date = _take_header(lines, have_authors=bool(parts.authors))
+    if parts.date is None and title is None and parts.title:
+        # A date line joined to the title ("… No. 11 - March 2004") is beside it.
+        tail = parts.title.rsplit(" - ", 1)[-1] if " - " in parts.title else ""
+        parts.date = layout.find_date(tail) if layout.is_date_line(tail) else None
     parts.authors = parts.authors or byline
     signals = layout.page_signals(lines, _reads_as_byline)
     signals.markers += markers
@@ -159,13 +163,14 @@ def _block_ends(blocks: list[list[str]]) -> set[int]:
 
 def _take_title(lines: list[str], ends: set[int]) -> tuple[list[str], str, str | None]:
     """The title at the head of ``lines`` (joined when broken over two lines of one
-    block), and the lines left. No title when the first line is a body sentence."""
+    block, "Notes, No. 11 -" + "March 2004"), and the lines left. No title when the
+    first line is a body sentence."""
     if not lines or not layout.is_title(lines[0]):
         return lines, "", None
     title, used = lines[0], 1
     while used < len(lines) and (used - 1) not in ends:
         nxt = lines[used]
-        if not layout.continues_title(title, nxt):
+        if not layout.continues_title(title, nxt) or _byline(nxt)[0]:
             break
         title, used = f"{title} {nxt}", used + 1
     title, lang = split_title(title)

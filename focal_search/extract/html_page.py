@@ -16,7 +16,7 @@ from typing import Any
 
 from ..documents import Article
 from . import language, layout, location
-from .focal_page import parse_authors, read_parts, strip_boilerplate
+from .focal_page import parse_authors, read_parts, split_title, strip_boilerplate
 from .text import SkipFile, clean_text, decode
 
 MAX_TREE_NODES = 200_000  # deeper or larger documents are refused (bounded parsing)
@@ -61,7 +61,8 @@ def parse(
     authors = _authors(doc.author)
     lines = [line.strip() for line in clean_text(doc.text or "").split("\n")]
     lines = strip_boilerplate(lines)
-    lines, authors = _without_heading(lines, layout.clean_title(raw_title), authors)
+    heading = layout.clean_title(split_title(raw_title)[0])
+    lines, authors = _without_heading(lines, heading, authors)
     parts = read_parts([lines], title=raw_title, authors=authors)
     if not parts.body:
         raise SkipFile("no article body in the page")
