@@ -525,3 +525,10 @@ def test_date_line_joined_to_the_title_dates_the_page() -> None:
 def test_title_ending_open_is_not_joined_to_a_byline() -> None:
     a = parse(txt("Ports and rivers:\nAna Torres E.", *PROSE))
     assert (a.title, a.authors) == ("Ports and rivers", ["Ana Torres E."])
+
+
+def test_article_with_a_list_of_short_points_stays_an_article() -> None:
+    points = "\n".join(f"• Point number {n} for the port" for n in range(5))
+    table = "\n".join(f"Berth {n}\n{n * 40} tonnes" for n in range(5))
+    a = parse(txt("Harbour plans for the coast", "Lena Fischer", PROSE[0], points, table, PROSE[1]))
+    assert (a.kind, a.authors) == ("article", ["Lena Fischer"])

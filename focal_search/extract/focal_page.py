@@ -141,7 +141,7 @@ def read_parts(
     parts.authors = parts.authors or byline
     signals = layout.page_signals(lines, _reads_as_byline)
     signals.markers += markers
-    parts.kind = signals.kind()
+    parts.kind = signals.kind(has_byline=bool(byline or authors))
     if parts.kind == layout.LISTING:
         # Names and dates in a list belong to its entries, not to the page.
         parts.authors = [] if title is None or not authors else parts.authors

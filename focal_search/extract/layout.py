@@ -198,12 +198,17 @@ class KindSignals:
     short_lines: int = 0  # lines that are neither sentences nor long
     prose_lines: int = 0  # running text
 
-    def kind(self) -> str:
+    def kind(self, *, has_byline: bool = False) -> str:
+        """A page with a byline of its own needs entries with names or dates to be a
+        listing: short lines or bullets alone may be an article's table or list."""
         if (
             self.name_lines >= 2
             or self.dated_entries >= 3
-            or self.bullets >= 3
             or self.markers >= 3  # an article has one "Also in this edition" and PDF link
+        ):
+            return LISTING
+        if not has_byline and (
+            self.bullets >= 3
             or (self.short_lines >= 8 and self.short_lines > 2 * self.prose_lines)
         ):
             return LISTING
