@@ -136,9 +136,21 @@ def _stemmer(lang: str) -> Callable[[str], str]:
     return stemmer_for_language(lang)  # type: ignore[no-any-return]
 
 
+# Words Whoosh's lists lack although they are as empty as their neighbours there
+# ("le", "la" are listed, "les" is not; "unos" is, "unas" is not).
+_MORE_STOP_WORDS = {
+    "en": frozenset(),
+    "fr": frozenset({"les", "cette", "leurs"}),
+    "es": frozenset({"unas"}),
+}
+
+
 @cache
 def stop_words(lang: str) -> frozenset[str]:
-    return frozenset(stoplists[lang]) if lang in LANGUAGES else frozenset()
+    """The stop words of ``lang`` as written (empty for languages not analysed)."""
+    if lang not in LANGUAGES:
+        return frozenset()
+    return frozenset(stoplists[lang]) | _MORE_STOP_WORDS[lang]
 
 
 @cache
@@ -150,3 +162,14 @@ def _stop_terms(lang: str) -> frozenset[str]:
 def is_stop_term(term: str, lang: str = "en") -> bool:
     """True when an *analyzed* term is the form of a stop word of ``lang``."""
     return term in _stop_terms(lang)
+
+
+def is_stop_name_term(term: str, lang: str = "en") -> bool:
+    """The same decision for a term of the unstemmed name field ("author"): it is a
+    stop word exactly when its stem is one. Deciding it on the list as written
+    instead made "les" (stemmed "le", a stop word) a stop word in the body fields
+    and a required word in the author field, so French queries holding it failed;
+    accented stop words ("à" folded to "a") failed the same way."""
+    if lang not in LANGUAGES:
+        return False
+    return _stemmer(lang)(term) in _stop_terms(lang)

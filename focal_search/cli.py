@@ -247,9 +247,9 @@ def query(
         str | None,
         typer.Option(
             "--facets",
-            metavar="year,author,lang",
+            metavar="year,author,lang,kind",
             show_default=False,
-            help="Also count the matches per year, author and/or language.",
+            help="Also count the matches per year, author, language and/or kind of page.",
         ),
     ] = None,
     facet_limit: Annotated[

@@ -51,6 +51,11 @@ class Article:
     date: str | None = None  # "YYYY-MM" or "YYYY", only when the source states it
     lang: str = "und"  # ISO 639-1 code, "und" when it cannot be told
     captured: str | None = None  # when this copy was made (ISO 8601): WARC date or file time
+    # Where ``date`` was read: "path" (the file or URL name), "text" (a date line by the
+    # title or byline), "metadata" (the page's or record's own fields). None undated.
+    # A capture time is never a publication date, so "capture" is not a source.
+    date_source: str | None = None
+    kind: str = "article"  # "article", or "listing" (contents, lists of papers, hubs)
 
     @property
     def year(self) -> int | None:

@@ -14,7 +14,7 @@ from .columns import column_rows
 from .documents import key_period
 from .search import Filters, Searcher
 
-FACETS = {"year": "sort_date", "author": "author_names", "lang": "lang"}
+FACETS = {"year": "sort_date", "author": "author_names", "lang": "lang", "kind": "kind"}
 PERIODS = ("year", "month")
 
 
@@ -116,4 +116,6 @@ def _values(name: str, value: str) -> list[str]:
         return [year] if year else []
     if name == "author":
         return [a for a in value.split("\n") if a]
+    if name == "kind":
+        return [value or "article"]
     return [value or "und"]

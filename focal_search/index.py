@@ -38,8 +38,8 @@ from .errors import (
     IndexMissing,
     IndexWriteError,
 )
-from .extract import CorpusFile, ReadLog, SkipFile, load_source, walk_corpus
-from .extract.location import canonical_url, pair_key
+from .extract import CorpusFile, ReadLog, SkipFile, language, load_source, walk_corpus
+from .extract.location import canonical_url, lang_from_id, lang_from_name, pair_key
 from .schema import SCHEMA_VERSION, lang_field
 from .storage import read_in_place
 
@@ -356,6 +356,8 @@ def _apply(
                 writer = CompressedSegmentWriter(ix, limitmb=WRITER_MB)
         return writer
 
+    # Undetermined articles take the archive's main language (see MainLanguage).
+    main_language = language.MainLanguage(lambda: _lang_counts(ix, files))
     try:
         for done, file in enumerate(files, 1):
             old = indexed.get(file.id)
@@ -371,6 +373,7 @@ def _apply(
                     if not new_ids and old is not None:
                         open_writer().delete_by_term("source", file.id)
                     new_ids.add(article.id)
+                    article.lang = main_language.resolve(article.lang)
                     open_writer().add_document(**_document(article, file, sha))
             except SkipFile as skip:
                 _skip_sink(report, callbacks.on_skip)(file.path, str(skip))
@@ -397,6 +400,15 @@ def _apply(
         if writer is not None:
             writer.cancel()
         raise
+
+
+def _lang_counts(ix: Any, files: list[CorpusFile]) -> Counter[str]:
+    """Articles per language already in the index (read from the column), plus the
+    files of this run whose path names a language (``/fr/``): known before reading."""
+    with ix.reader() as reader:
+        counts = Counter(lang for (lang,) in column_rows(reader, ("lang",)) if lang)
+    counts.update(filter(None, (lang_from_id(f.id) or lang_from_name(f.id) for f in files)))
+    return counts
 
 
 def _guarded(articles: Iterable[Article]) -> Iterator[Article]:
@@ -449,6 +461,7 @@ def _document(article: Article, file: CorpusFile, sha: str) -> dict[str, Any]:
         "undated": 0 if article.date else 1,
         "sort_date": month_key(article.date),
         "capture_time": _epoch(article.captured),
+        "kind": article.kind,
     }
     pair = pair_key(article.url or article.id)
     if pair:
@@ -462,6 +475,8 @@ def _document(article: Article, file: CorpusFile, sha: str) -> dict[str, Any]:
     if article.date:
         doc["date"] = article.date
         doc["year"] = article.year
+        if article.date_source:
+            doc["date_source"] = article.date_source
     return doc
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from whoosh import qparser
 from whoosh import query as wq
 
-from .analysis import is_stop_term, stop_words
+from .analysis import is_stop_name_term, is_stop_term
 from .errors import QuerySyntaxError
 from .schema import FIELD_BOOSTS, QUERY_FIELDS, TEXT_FIELDS, lang_field
 
@@ -193,4 +193,4 @@ def _is_stop(fieldname: str, text: Any, lang: str) -> bool:
     if not stemmed and fieldname != "author":
         return False  # ids, dates, numbers (whose terms are encoded bytes) are never stops
     word = text.decode("utf-8") if isinstance(text, bytes) else str(text)
-    return is_stop_term(word, lang) if stemmed else word in stop_words(lang)
+    return is_stop_term(word, lang) if stemmed else is_stop_name_term(word, lang)

@@ -15,7 +15,7 @@ from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 from .analysis import ANALYZED, name_analyzer, text_analyzer
 from .documents import normalize_date
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Field boosts for BM25F: a word in the title says more about the article than the
 # same word in the body; the author note says less. (With one IDF per term, see
@@ -44,6 +44,7 @@ QUERY_FIELDS = {
     "date": "YYYY or YYYY-MM: date:2010-06, date:>=2010-06, date:[2005 TO 2009]",
     "url": 'original URL (quote it): url:"http://www.focal.ca/..."',
     "id": "the article's id (its path in the corpus)",
+    "kind": "what the page is: kind:article, or kind:listing (contents, lists of papers)",
 }
 
 _AFTER = "\uffff"  # sorts after every "YYYY-MM" that starts with the same year
@@ -132,6 +133,11 @@ def build_schema() -> Schema:
         # 1 when there is no date: sorting by date puts those last, both ways.
         undated=NUMERIC(int, bits=8, signed=False, sortable=True),
         lang=ID(stored=True, sortable=True),
+        # "article" or "listing" (an issue's contents, a yearly list of papers, a hub):
+        # for kind:article and the kind facet.
+        kind=ID(stored=True, sortable=True),
+        # Where the date was read ("path", "text", "metadata"), for `show`.
+        date_source=STORED(),
     )
     for lang in ANALYZED:
         # multitoken_query="phrase": a query word the analyzer splits ("Mexico-Canada")

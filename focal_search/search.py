@@ -52,6 +52,7 @@ class Hit:
     # This page was captured this many times, at these URLs (newest capture shown).
     captures: int = 1
     capture_urls: list[str] = field(default_factory=list)
+    kind: str = "article"  # or "listing"
 
     @property
     def location(self) -> str:
@@ -458,6 +459,7 @@ class Searcher:
                 else [],
                 captures=max(1, len(captures)),
                 capture_urls=list(dict.fromkeys(c.url for c in captures if c.url)),
+                kind=stored.get("kind", "article"),
             )
 
 
@@ -515,6 +517,8 @@ def _article(stored: dict[str, Any]) -> Article:
         url=stored.get("url"),
         date=stored.get("date"),
         lang=stored.get("lang", "und"),
+        date_source=stored.get("date_source"),
+        kind=stored.get("kind", "article"),
     )
 
 

@@ -57,6 +57,7 @@ def plain_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "FOCAL_SEARCH_CORPUS",
         "FOCAL_SEARCH_INDEX",
         "FOCAL_SEARCH_DEBUG",
+        "FOCAL_SEARCH_LANG",
     ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("COLUMNS", "100")

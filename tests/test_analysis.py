@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from focal_search.analysis import is_stop_term, name_analyzer, text_analyzer
+from focal_search.analysis import (
+    LANGUAGES,
+    is_stop_term,
+    name_analyzer,
+    stop_words,
+    text_analyzer,
+)
 
 
 def terms(analyzer, text: str, mode: str = "index") -> list[str]:
@@ -45,3 +51,71 @@ def test_names_are_folded_not_stemmed(text: str, expected: list[str]) -> None:
 def test_stop_terms_are_analyzed_forms(word: str, stop: bool) -> None:
     analyzed = terms(text_analyzer(), word)[0]
     assert is_stop_term(analyzed) is stop
+
+
+# One article per analysed language: a content word of its own (a single word no
+# other language shares) and every stop word of the language in its text.
+_STOP_ARTICLES = {
+    "en": ("Harbour dredging plans", "The council approved the dredging of the harbour."),
+    "fr": ("Le dragage du port", "Le conseil a approuvé le dragage du port."),
+    "es": ("El dragado del puerto", "El consejo aprobó el dragado del puerto."),
+}
+_CONTENT_WORD = {"en": "dredging", "fr": "dragage", "es": "dragado"}
+
+
+@pytest.fixture(scope="module")
+def stop_searcher(tmp_path_factory: pytest.TempPathFactory):
+    from focal_search.index import open_index, sync_index
+    from focal_search.search import Searcher
+
+    from .conftest import focal_page
+
+    root = tmp_path_factory.mktemp("stops")
+    for lang in LANGUAGES:
+        title, sentence = _STOP_ARTICLES[lang]
+        words = " ".join(sorted(stop_words(lang)))
+        page = root / "corpus" / f"www.focal.ca/{lang}/publications/1-{lang}.txt"
+        page.parent.mkdir(parents=True)
+        page.write_text(focal_page(title, "Ann Lee", [sentence, words]), encoding="utf-8")
+    sync_index(root / "corpus", root / "ix")
+    with open_index(root / "ix") as ix, Searcher(ix) as searcher:
+        yield searcher
+
+
+def _stop_word_cases() -> list[tuple[str, str]]:
+    return [(lang, word) for lang in LANGUAGES for word in sorted(stop_words(lang))]
+
+
+def test_stop_lists_are_not_empty() -> None:
+    assert all(len(stop_words(lang)) > 100 for lang in LANGUAGES)
+    assert {"les", "à", "été"} <= stop_words("fr")
+
+
+def test_every_stop_word_agrees_between_index_and_query(stop_searcher) -> None:
+    """Each stop word of each language, alone and inside a query of that language,
+    through the real index and query path: alone it is searched for (the article
+    holds it); inside a query it never stops the article from matching."""
+    from focal_search.search import Filters
+
+    failures = []
+    for lang, word in _stop_word_cases():
+        own = Filters(langs=(lang,))  # the one article of that language
+        content = _CONTENT_WORD[lang]
+        for q in (word, f"{content} {word}", f'{word} "{content}"'):
+            if stop_searcher.count(q, filters=own) != 1:
+                failures.append((lang, q))
+    assert failures == []
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_stop_words_do_not_widen_a_query(stop_searcher, lang: str) -> None:
+    """Dropping a stop word must not leave a query that matches other languages'
+    articles: the content word still decides."""
+    word = sorted(stop_words(lang))[0]
+    ids = {hit.id for hit in stop_searcher.search(f"{_CONTENT_WORD[lang]} {word}").hits}
+    assert ids == {f"www.focal.ca/{lang}/publications/1-{lang}.txt"}
+
+
+def test_french_les_finds_french_articles(stop_searcher) -> None:
+    hits = stop_searcher.search("les dragage").hits
+    assert [hit.id for hit in hits] == ["www.focal.ca/fr/publications/1-fr.txt"]

@@ -400,7 +400,11 @@ def test_show_by_id_or_url(cli, ref: str) -> None:
     result = cli("show", ref)
     lines = result.stdout.splitlines()
     assert result.exit_code == 0
-    assert lines[:3] == ["Drug cartels and the state", "John Smith · 2009-03 · en", MERIDA_URL]
+    assert lines[:3] == [
+        "Drug cartels and the state",
+        "John Smith · 2009-03 (from path) · en",
+        MERIDA_URL,
+    ]
     assert (
         "Mexico negotiated with the U.S. government the launch of the Mérida Initiative." in lines
     )

@@ -2,17 +2,21 @@
 
 Main-content extraction is trafilatura's (navigation, sidebars, footers, scripts and
 styles never reach the index). Metadata comes from the page: title (site-name
-suffix removed), byline or meta author, published date (meta, else the URL slug;
-never guessed from the text), ``<html lang>`` (else detected), canonical URL.
+suffix removed), byline or meta author, published date (meta, else the URL slug,
+else a date line next to the title or byline; never guessed from the body),
+``<html lang>`` (else detected), the URL the capture or mirror records (a
+"saved from" note, else the canonical link). Lines are read as the FOCAL reader
+reads them: furniture out, listings told from articles.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..documents import Article
-from . import language, location
-from .focal_page import parse_authors, split_bio, split_title, strip_boilerplate
+from . import language, layout, location
+from .focal_page import parse_authors, read_parts, split_title, strip_boilerplate
 from .text import SkipFile, clean_text, decode
 
 MAX_TREE_NODES = 200_000  # deeper or larger documents are refused (bounded parsing)
@@ -53,32 +57,60 @@ def parse(
     if doc is None or isinstance(doc, dict) or not (doc.text or "").strip():
         raise SkipFile("no article text found in the page")
 
-    title, title_lang = split_title(clean_text(doc.title or ""))
+    raw_title = clean_text(doc.title or "")
     authors = _authors(doc.author)
     lines = [line.strip() for line in clean_text(doc.text or "").split("\n")]
     lines = strip_boilerplate(lines)
-    lines, authors = _without_heading(lines, title, authors)
-    body, bio = split_bio(lines, authors)
-    if not body:
+    heading = layout.clean_title(split_title(raw_title)[0])
+    lines, authors = _without_heading(lines, heading, authors)
+    parts = read_parts([lines], title=raw_title, authors=authors)
+    if not parts.body:
         raise SkipFile("no article body in the page")
 
-    page_url = url or _canonical(doc) or location.url_from_id(id)
+    page_url = location.original_url(url) if url else None
+    page_url = page_url or _saved_from(text) or _canonical(doc) or location.url_from_id(id)
+    title = parts.title or _first_line_title(parts.body) or layout.title_from_name(page_url or id)
+    date, date_source = _date(doc.date), "metadata"
+    if not date:
+        date, date_source = location.date_from_name(page_url or id), "path"
+    if not date:
+        date, date_source = parts.date, "text"
     return Article(
         id=id,
         path=path,
-        title=title or (lines[0][:120] if lines else ""),
-        authors=authors,
-        body="\n".join(body),
-        bio="\n".join(bio),
+        title=title,
+        authors=parts.authors,
+        body="\n".join(parts.body),
+        bio="\n".join(parts.bio),
         url=page_url,
-        date=_date(doc.date) or (location.date_from_name(page_url or id)),
+        date=date,
+        date_source=date_source if date else None,
         lang=declared_lang
-        or title_lang
+        or parts.title_lang
         or location.lang_from_name(page_url or id)
         or location.lang_from_id(id)
-        or language.detect(title + "\n" + "\n".join(body)),
+        or language.detect(title + "\n" + "\n".join(parts.body)),
         captured=captured,
+        kind=parts.kind,
     )
+
+
+def _first_line_title(body: list[str]) -> str | None:
+    """The first line as the title of a page without one, unless it is a sentence."""
+    return body[0] if body and layout.is_title(body[0]) else None
+
+
+# What a saving tool writes into the page about where it came from: browsers'
+# "saved from url=(0042)https://…", SingleFile's "url: https://…".
+_SAVED_FROM = re.compile(
+    r"<!--\s*(?:saved from url=\(\d+\)|[^>]{0,200}?\burl:\s*)(https?://[^\s>]+?)\s*(?:-->|\n)",
+    re.IGNORECASE,
+)
+
+
+def _saved_from(text: str) -> str | None:
+    m = _SAVED_FROM.search(text[:4096])
+    return location.original_url(m.group(1)) if m else None
 
 
 def _without_heading(

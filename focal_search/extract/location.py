@@ -33,19 +33,38 @@ for _num, _names in enumerate(
     for _name in _names.split():
         _MONTHS[_name] = _num
 
+MONTHS = _MONTHS  # month names and abbreviations (en, fr, es) -> 1..12
+
 _LANG_FOLDERS = {"en": "en", "fr": "fr", "es": "es", "sp": "es"}
 _LANG_SUFFIX = re.compile(r"[-_](en|fr|es|sp)$")
 _INDEX_PAGE = re.compile(r"/(?:index|default)\.(?:html?|php|aspx?)$", re.IGNORECASE)
 
 
 def url_from_id(doc_id: str) -> str | None:
-    """``host/path/name.txt`` -> ``http://host/path/name``; None when not a mirror."""
+    """``host/path/name.txt`` -> ``http://host/path/name``; None when not a mirror.
+    A mirror of a replay (``web.archive.org/web/2011.../https://host/...``) gives the
+    original URL it records, scheme and host as recorded."""
     host, sep, rest = doc_id.partition("/")
     if not sep or not _HOST.match(host):
         return None
     if rest.lower().endswith(".txt"):
         rest = rest[: -len(".txt")]
-    return f"http://{host.lower()}/{quote(rest, safe='/%:@&=+$,;~!*()')}"
+    return original_url(f"http://{host.lower()}/{quote(rest, safe='/%:@&=+$,;~!*()')}")
+
+
+# A replay URL of a web archive (Wayback, Archive-It, pywb): the original URL follows
+# the 14-digit capture stamp (and an optional "id_"/"im_" modifier), its "//" often
+# collapsed to "/" by a mirror's file path.
+_REPLAY = re.compile(r"/\d{14}(?:[a-z]{2}_)?/(https?):/{1,2}(?=[^/])(.+)$", re.IGNORECASE)
+
+
+def original_url(url: str) -> str:
+    """The URL the capture records for the page: a replay URL's embedded original
+    (with its own scheme and host), else ``url`` unchanged."""
+    m = _REPLAY.search(url)
+    if not m:
+        return url
+    return f"{m.group(1).lower()}://{m.group(2)}"
 
 
 def date_from_name(doc_id: str) -> str | None:

@@ -58,7 +58,8 @@ def read(
             body=body,
             authors=_authors(record.get("authors", record.get("author"))),
             url=url or None,
-            date=_date(record.get("date")),
+            date=(date := _date(record.get("date"))),
+            date_source="metadata" if date else None,
             lang=language.normalize(_str(record.get("lang")))
             or language.detect(title + "\n" + body),
             captured=captured,

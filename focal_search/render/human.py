@@ -179,7 +179,11 @@ def render_article(view: ArticleView, out: Output) -> None:
     article = view.article
     out.line([(article.title or article.id, "bold")])
     meta = [", ".join(article.authors)] if article.authors else []
-    meta += [v for v in (article.date, article.lang) if v]
+    if article.date:
+        # Where the date was read, so a reader can judge it (never a capture time).
+        source = f" (from {article.date_source})" if article.date_source else ""
+        meta.append(f"{article.date}{source}")
+    meta += [v for v in (article.lang, article.kind if article.kind != "article" else None) if v]
     if meta:
         out.line([(" · ".join(meta), "dim")])
     if article.url:

@@ -8,7 +8,7 @@ Every line is one JSON object ``{"type": TYPE, "data": {...}}``. For each query:
   ``url``, ``path``, ``title``,
   ``authors`` (list), ``date`` ("YYYY", "YYYY-MM" or null), ``lang``, ``location``,
   ``captures`` (how many captures of this page the archive holds; the newest is
-  shown) and ``capture_urls``,
+  shown) and ``capture_urls``, ``kind`` ("article" or "listing"),
   ``snippets``: a list of ``{"field", "text", "highlights": [[start, end], ...]}``
   with offsets in Unicode code points into ``text``. Hits stream in rank order.
 * ``summary`` — ``query``, ``total`` (all matches), ``shown``, ``elapsed_ms``,
@@ -19,7 +19,8 @@ Every line is one JSON object ``{"type": TYPE, "data": {...}}``. For each query:
   "missing"}``, else null). Always the last line.
 * ``error``   — in a batch, a query that failed: ``query``, ``message``, ``hint``.
 
-``show`` prints one ``article`` line (with ``captures``: ``{id, url, captured}``
+``show`` prints one ``article`` line (with ``kind``, ``date_source``: where the
+date was read, "path", "text" or "metadata", or null; ``captures``: ``{id, url, captured}``
 newest first, and ``translations``: ``{id, lang, title, location}``) and ``stats``
 one ``stats`` line. Text never
 contains markup or colour. Fields may be added in later versions; none is ever
@@ -110,6 +111,7 @@ def hit_data(hit: Hit) -> dict[str, Any]:
         "location": hit.location,
         "captures": hit.captures,
         "capture_urls": hit.capture_urls,
+        "kind": hit.kind,
         "snippets": [
             {"field": s.field, "text": s.text, "highlights": [list(h) for h in s.highlights]}
             for s in hit.snippets
@@ -131,6 +133,8 @@ def article(view: ArticleView) -> None:
         "bio": a.bio,
         "captures": [asdict(c) for c in view.captures],
         "translations": [asdict(t) for t in view.translations],
+        "kind": a.kind,
+        "date_source": a.date_source,
     }
     line("article", data)
 
