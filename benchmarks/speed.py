@@ -85,15 +85,20 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--work", type=Path, default=Path("/tmp/focal-bench"))
     parser.add_argument("--cold-runs", type=int, default=5)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep an index already built in --work (query figures only; build figures blank)",
+    )
     args = parser.parse_args()
     exe = shutil.which("focal-search")
     if exe is None:
         sys.exit("focal-search is not installed (pip install .)")
     for size in args.sizes:
-        run_size(size, args.work, exe, args.cold_runs)
+        run_size(size, args.work, exe, args.cold_runs, reuse=args.reuse)
 
 
-def run_size(size: int, work: Path, exe: str, cold_runs: int) -> None:
+def run_size(size: int, work: Path, exe: str, cold_runs: int, *, reuse: bool = False) -> None:
     corpus = work / f"corpus-{size}"
     if not (corpus / ".complete").exists():
         shutil.rmtree(corpus, ignore_errors=True)
@@ -101,37 +106,25 @@ def run_size(size: int, work: Path, exe: str, cold_runs: int) -> None:
         (corpus / ".complete").write_text("")
     corpus_mb = tree_bytes(corpus) / 1e6
     index = work / f"index-{size}"
-    shutil.rmtree(index, ignore_errors=True)
     env = {**os.environ, "FOCAL_SEARCH_CORPUS": str(corpus), "FOCAL_SEARCH_INDEX": str(index)}
     print(f"\n== {size:,} pages, {corpus_mb:.0f} MB ==", flush=True)
+    rows: list[tuple[str, str, str]] = []
+    if reuse and (index / "CURRENT").exists():
+        rate = float("nan")
+    else:
+        shutil.rmtree(index, ignore_errors=True)
+        rate = build_figures(size, corpus, corpus_mb, index, env, exe, rows)
 
-    build = measure([exe, "reindex", "--full"], env, watch=index)
-    rate = size / build.seconds
-    index_mb = tree_bytes(index) / 1e6
-    noop = measure([exe, "reindex"], env).seconds
-    changed = change_files(corpus, size // 100)
-    one_percent = measure([exe, "reindex"], env).seconds
-    restore_files(changed)
-    measure([exe, "reindex"], env)
-
+    opened = open_seconds(index)
     warm = warm_latencies(index)
     cold = cold_latency(exe, env, cold_runs)
 
     p50, p95 = pct(warm, 50), pct(warm, 95)
-    rows = [
-        ("full build", f"{build.seconds:.1f} s", f"{rate:,.0f} docs/s"),
-        ("peak memory (PSS, tree)", f"{build.peak_rss / 1e6:.0f} MB", ""),
+    rows += [
         (
-            "peak index disk",
-            f"{build.peak_disk / 1e6:.0f} MB",
-            f"{build.peak_disk / 1e6 / corpus_mb:.2f}× corpus",
-        ),
-        ("index size", f"{index_mb:.0f} MB", f"{index_mb / corpus_mb:.2f}× corpus"),
-        ("no-op reindex", f"{noop:.2f} s", ""),
-        (
-            "reindex, 1% changed",
-            f"{one_percent:.2f} s",
-            f"{one_percent / build.seconds:.1%} of full",
+            "open index (new process)",
+            f"{opened * 1000:.0f} ms",
+            "open + searcher, imports excluded",
         ),
         ("warm query p50 / p95", f"{p50:.1f} / {p95:.1f} ms", "10 hits + snippets"),
         ("cold query (median)", f"{cold * 1000:.0f} ms", "new process, 10 hits"),
@@ -250,6 +243,67 @@ def change_files(corpus: Path, count: int) -> list[tuple[Path, bytes]]:
         originals.append((path, data))
         path.write_bytes(data.replace(b"blue square", b" Updated in the benchmark.blue square", 1))
     return originals
+
+
+def build_figures(
+    size: int,
+    corpus: Path,
+    corpus_mb: float,
+    index: Path,
+    env: dict[str, str],
+    exe: str,
+    rows: list[tuple[str, str, str]],
+) -> float:
+    """Full build, no-op and 1%-changed reindex; appends their rows, returns docs/s."""
+    build = measure([exe, "reindex", "--full"], env, watch=index)
+    rate = size / build.seconds
+    index_mb = tree_bytes(index) / 1e6
+    noop = measure([exe, "reindex"], env).seconds
+    changed = change_files(corpus, size // 100)
+    one_percent = measure([exe, "reindex"], env).seconds
+    restore_files(changed)
+    measure([exe, "reindex"], env)
+    rows += [
+        ("full build", f"{build.seconds:.1f} s", f"{rate:,.0f} docs/s"),
+        ("peak memory (PSS, tree)", f"{build.peak_rss / 1e6:.0f} MB", ""),
+        (
+            "peak index disk",
+            f"{build.peak_disk / 1e6:.0f} MB",
+            f"{build.peak_disk / 1e6 / corpus_mb:.2f}× corpus",
+        ),
+        ("index size", f"{index_mb:.0f} MB", f"{index_mb / corpus_mb:.2f}× corpus"),
+        ("no-op reindex", f"{noop:.2f} s", ""),
+        (
+            "reindex, 1% changed",
+            f"{one_percent:.2f} s",
+            f"{one_percent / build.seconds:.1%} of full",
+        ),
+    ]
+    return rate
+
+
+def open_seconds(index: Path, runs: int = 5) -> float:
+    """Median time for a new process to open the index and a searcher (after imports):
+    it should not grow with the archive."""
+    code = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from focal_search.index import open_index\n"
+        "from focal_search.search import Searcher\n"
+        "import numpy\n"
+        "t = time.perf_counter()\n"
+        "ix = open_index(Path(sys.argv[1])); s = Searcher(ix)\n"
+        "print(time.perf_counter() - t)\n"
+    )
+    times = [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code, str(index)], capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for _ in range(runs)
+    ]
+    return statistics.median(times)
 
 
 def restore_files(originals: list[tuple[Path, bytes]]) -> None:
