@@ -15,6 +15,7 @@ query: the definition of correct results that the tests hold this module to.
 from __future__ import annotations
 
 import zlib
+from bisect import bisect_right
 from dataclasses import dataclass
 from pickle import loads
 from typing import Any
@@ -81,8 +82,8 @@ class SegmentArrays:
         codes[: raw.size] = raw[: self.doc_count]
         return _LENGTHS[codes]
 
-    def postings(self, fieldname: str, text: bytes) -> tuple[np.ndarray, np.ndarray] | None:
-        """A term's whole posting list (ids, weights), deleted documents included."""
+    def postings(self, fieldname: str, text: bytes) -> Postings | None:
+        """A term's whole posting list, deleted documents included."""
         terms = self.reader._terms
         if (fieldname, text) not in terms:
             return None
@@ -92,22 +93,30 @@ class SegmentArrays:
             weights = np.asarray(leaf._weights, dtype=np.float64)
             if weights.size != ids.size:
                 weights = np.ones(ids.size, dtype=np.float64)
-            return ids, weights
+            return Postings(ids, weights, list(leaf._values or ()))
         if not isinstance(leaf, W3LeafMatcher):
-            return _walk_ids_weights(leaf)
+            return _walk_postings(leaf)
         return _read_blocks(leaf)
 
 
-def _read_blocks(leaf: Any) -> tuple[np.ndarray, np.ndarray]:
+@dataclass
+class Postings:
+    ids: np.ndarray  # int64, ascending
+    weights: np.ndarray  # float64: term frequency times field boost
+    values: list[bytes]  # encoded positions, one per posting (empty if not stored)
+
+
+def _read_blocks(leaf: Any) -> Postings:
     """Decode every block of a W3 posting list: one unpickle per 128 postings."""
     id_parts: list[np.ndarray] = []
     weight_parts: list[np.ndarray] = []
+    values: list[bytes] = []
     while True:
         count = leaf._blocklength
         raw = leaf._postfile.get(leaf._dataoffset, leaf._nextoffset - leaf._dataoffset)
         if leaf._compression:
             raw = zlib.decompress(raw)
-        deltas, weights, _values = loads(raw)
+        deltas, weights, block_values = loads(raw)
         id_parts.append(np.cumsum(np.asarray(deltas, dtype=np.int64)))
         if weights is None:
             weight_parts.append(np.ones(count, dtype=np.float64))
@@ -115,20 +124,24 @@ def _read_blocks(leaf: Any) -> tuple[np.ndarray, np.ndarray]:
             weight_parts.append(np.full(count, weights, dtype=np.float64))
         else:
             weight_parts.append(np.asarray(weights, dtype=np.float64))
+        if isinstance(block_values, tuple):
+            values.extend(block_values)
         if leaf._lastblock:
             break
         leaf._goto(leaf._nextoffset)
-    return np.concatenate(id_parts), np.concatenate(weight_parts)
+    return Postings(np.concatenate(id_parts), np.concatenate(weight_parts), values)
 
 
-def _walk_ids_weights(m: Any) -> tuple[np.ndarray, np.ndarray]:
+def _walk_postings(m: Any) -> Postings:
     ids: list[int] = []
     weights: list[float] = []
+    values: list[bytes] = []
     while m.is_active():
         ids.append(m.id())
         weights.append(m.weight())
+        values.append(m.value())
         m.next()
-    return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64)
+    return Postings(np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64), values)
 
 
 class Evaluator:
@@ -158,6 +171,8 @@ class Evaluator:
             return self._eval(q.subqueries[0])  # Whoosh ignores a lone child's parent boost
         if isinstance(q, (wq.And, wq.Or)) and not q.subqueries:
             return Matches.empty()
+        if isinstance(q, wq.Phrase):
+            return self._phrase(q)
         if isinstance(q, wq.Not):
             return self._not(q)
         if isinstance(q, wq.AndNot):
@@ -168,23 +183,67 @@ class Evaluator:
 
     def _term(self, q: wq.Term) -> Matches:
         searcher = self.segment.searcher
-        fieldname = q.fieldname
-        if fieldname not in searcher.schema:
+        if q.fieldname not in searcher.schema:
             return Matches.empty()
-        field = searcher.schema[fieldname]
         try:
-            text = field.to_bytes(q.text)
+            text = searcher.schema[q.fieldname].to_bytes(q.text)
         except ValueError:
             return Matches.empty()
-        posting = self.segment.postings(fieldname, text)
+        posting = self.segment.postings(q.fieldname, text)
         if posting is None:
             return Matches.empty()
-        ids, weights = posting
-        scorer = self.weighting.scorer(searcher, fieldname, text)
+        return _boosted(self._scored(q.fieldname, text, posting), q.boost)
+
+    def _scored(self, fieldname: str, text: bytes, posting: Postings) -> Matches:
+        """Every posting of a term scored by the weighting's scorer for it."""
+        field = self.segment.searcher.schema[fieldname]
+        scorer = self.weighting.scorer(self.segment.searcher, fieldname, text)
         if field.scorable and hasattr(scorer, "_score"):
-            scores = _score_per_doc(scorer, weights, self.segment.lengths(fieldname)[ids])
-        else:
-            scores = weights  # WeightScorer: the score is the term's weight
+            lengths = self.segment.lengths(fieldname)[posting.ids]
+            return Matches(posting.ids, _score_per_doc(scorer, posting.weights, lengths))
+        return Matches(posting.ids, posting.weights)  # WeightScorer: the term's weight
+
+    def _phrase(self, q: wq.Phrase) -> Matches:
+        """Words in order, each within ``slop`` positions of the previous one: the
+        candidates are the documents holding every word, and positions are decoded
+        for those only. Scored as Whoosh scores a phrase: the sum of its words."""
+        schema = self.segment.searcher.schema
+        field = schema[q.fieldname] if q.fieldname in schema else None
+        if field is None:
+            return Matches.empty()
+        if not field.format or not field.format.supports("positions"):
+            return self._whoosh(q)
+        postings: list[tuple[bytes, Postings]] = []
+        for word in q.words:
+            try:
+                text = field.to_bytes(word)
+            except ValueError:
+                return Matches.empty()
+            posting = self.segment.postings(q.fieldname, text)
+            if posting is None:
+                return Matches.empty()
+            postings.append((text, posting))
+        ids = postings[0][1].ids
+        for _text, posting in postings[1:]:
+            ids = ids[np.isin(ids, posting.ids, assume_unique=True)]
+        rows = [np.searchsorted(p.ids, ids) for _t, p in postings]
+        decode = field.format.decode_positions
+        keep = np.fromiter(
+            (
+                _in_order(
+                    [decode(p.values[row[k]]) for (_t, p), row in zip(postings, rows, strict=True)],
+                    q.slop,
+                )
+                for k in range(ids.size)
+            ),
+            dtype=bool,
+            count=ids.size,
+        )
+        ids = ids[keep]
+        parts = [self._scored(q.fieldname, t, p) for t, p in postings]
+        scores = np.zeros(ids.size, dtype=np.float64)
+        for part in parts:
+            scores += part.scores[np.searchsorted(part.ids, ids)]
         return _boosted(Matches(ids, scores), q.boost)
 
     def _not(self, q: wq.Not) -> Matches:
@@ -208,6 +267,23 @@ def _score_per_doc(scorer: Any, weights: np.ndarray, lengths: np.ndarray) -> np.
     if scores.shape != weights.shape:
         scores = np.full(weights.shape, float(scores))
     return scores
+
+
+def _in_order(positions: list[list[int]], slop: int) -> bool:
+    """Whether the words occur in order, each 1..``slop`` positions after the end of
+    the span matched so far (Whoosh's ordered SpanNear with mindist 1)."""
+    spans = {(p, p) for p in positions[0]}
+    for following in positions[1:]:
+        grown = set()
+        for start, end in spans:
+            i = bisect_right(following, end)
+            while i < len(following) and following[i] <= end + slop:
+                grown.add((start, following[i]))
+                i += 1
+        if not grown:
+            return False
+        spans = grown
+    return bool(spans)
 
 
 def walk(m: Any) -> Matches:
