@@ -148,9 +148,11 @@ def _die_with_parent(parent_pid: int) -> None:
 
 
 class InterruptibleMpWriter(MpWriter):  # type: ignore[misc]
+    jobqueue: Any
+
     def __init__(self, ix: Any, **kwargs: Any) -> None:
         super().__init__(ix, **kwargs)
-        self._jobs: Any = self.jobqueue  # what the children read from
+        self._jobs = self.jobqueue  # what the children read from
         self.jobqueue = _WatchedQueue(self._jobs, self.tasks)
 
     def _new_task(self) -> Any:
