@@ -27,6 +27,8 @@ MIN_PATTERN_PREFIX = 2  # letters before a wildcard: "a*" would expand to half t
 MAX_FUZZY_EDITS = 2
 MAX_FUZZY_TERMS = 10  # distinct fuzzy words: each is a search of the whole word list per field
 MAX_EXPANDED_TERMS = 1_000  # words one prefix, wildcard, range or fuzzy term may stand for
+# ...but a date range stands for months: a century of them is a normal archive.
+MAX_EXPANDED_DATES = 20_000
 MAX_PHRASE_WORDS = 64  # words in one "phrase" (a long quotation still fits)
 MAX_NESTING = 32  # parentheses inside each other (deeper trees exhaust Python's stack)
 MAX_BOOST = 1_000.0  # larger boosts (word^1e308) are clamped: scores stay finite
@@ -195,8 +197,9 @@ def _expand(q: wq.MultiTerm, reader: Any) -> wq.Query | None:
     if fieldname is None or fieldname not in reader.schema:
         return None
     found = (word for word in q._btexts(reader) if word)
-    words = list(islice(found, MAX_EXPANDED_TERMS + 1))
-    if len(words) > MAX_EXPANDED_TERMS:
+    limit = MAX_EXPANDED_DATES if fieldname == "date" else MAX_EXPANDED_TERMS
+    words = list(islice(found, limit + 1))
+    if len(words) > limit:
         kind = {
             wq.FuzzyTerm: ("fuzzy term", "fewer edits (~1) or a longer word"),
             wq.TermRange: ("range", "a narrower range, or a field such as year: or date:"),
@@ -209,7 +212,7 @@ def _expand(q: wq.MultiTerm, reader: Any) -> wq.Query | None:
         base = fieldname.rsplit("_", 1)[0]  # body_en: the body of English articles
         field = base if base in TEXT_FIELDS else fieldname
         raise QuerySyntaxError(
-            f"the {what} {part!r} stands for more than {MAX_EXPANDED_TERMS:,} different "
+            f"the {what} {part!r} stands for more than {limit:,} different "
             f"words in {field}: too many to search",
             hint=f"narrow it: {fix}",
         )

@@ -106,7 +106,13 @@ def test_costly_queries_are_refused_quickly(
     assert seconds < 10, seconds  # loose: a few hundred ms here; 13-95 s before
 
 
-@pytest.mark.parametrize("q", ["[aa TO ab]", "NORAD~1", '"NORAD alpha beta"', "((NORAD))"])
+# 600 made-up words, each looked up for a did-you-mean (≈50 ms each: 30 s, before).
+MADE_UP = " ".join("zq" + "".join(random.Random(i).choices("aeioubdk", k=6)) for i in range(600))
+
+
+@pytest.mark.parametrize(
+    "q", ["[aa TO ab]", "NORAD~1", '"NORAD alpha beta"', "((NORAD))", "date:>=1900", MADE_UP]
+)
 def test_narrow_versions_still_run(generated: tuple[Path, Path], q: str) -> None:
     done, seconds = run_cli(["query", "-c", "--", q], index=generated[1])
     assert done.returncode in (0, 1), done.stderr
