@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from focal_search import query as query_module
@@ -273,6 +275,18 @@ def test_csv_cells() -> None:
     ]  # fmt: skip
     assert csv_cell(["=a", "b"]) == "'=a; b"
     assert csv_cell(float("inf")) == ""
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=12))
+def test_any_text_makes_a_safe_cell_and_json_string(text: str) -> None:
+    cell = csv_cell(text)
+    assert not any(ch in cell for ch in "\x00\x07\x1b\r\t\n\x9b\u202e")
+    if cell.lstrip().startswith(("=", "+", "-", "@")):
+        assert cell.startswith("'")
+    cleaned = inert_data(text)
+    assert len(cleaned) == len(text)  # offsets into the text stay valid
+    assert not any(ch in cleaned for ch in "\x00\x07\x1b\r\x9b\u202e")
 
 
 def test_exports_and_generations_honour_the_umask(
