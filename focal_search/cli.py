@@ -62,6 +62,9 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Plain help: in Rich markup mode "[env: …; default: …]" in help texts is read as
+    # markup and vanishes.
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -316,7 +319,7 @@ def query(
     renderer = out.renderer(color, batch=batch)
 
     found = failed = False
-    with _open_or_build(config.resolve(corpus, index)) as ix, Searcher(ix) as searcher:
+    with _open_or_build(config.resolve(corpus, index), corpus) as ix, Searcher(ix) as searcher:
         for q in _queries(text, queries_from):
             try:
                 results = searcher.search(
@@ -394,7 +397,7 @@ def similar(
     )
     renderer = out.renderer(color, batch=False)
     locations = config.resolve(corpus, index)
-    with _open_or_build(locations) as ix, Searcher(ix) as searcher:
+    with _open_or_build(locations, corpus) as ix, Searcher(ix) as searcher:
         try:
             results = searcher.similar(
                 ref,
@@ -464,7 +467,7 @@ def trend(
         limit=None,
     ).name
     filters = _filters(author, since, until, lang)
-    with _open_or_build(config.resolve(corpus, index)) as ix, Searcher(ix) as searcher:
+    with _open_or_build(config.resolve(corpus, index), corpus) as ix, Searcher(ix) as searcher:
         result = explore.trend(searcher, queries, by=by.value, filters=filters, any_words=any_words)
     if fmt == "json":
         render_trend.jsonl(result)
@@ -553,7 +556,8 @@ def show(
     from .search import Searcher
 
     locations = config.resolve(corpus, index)
-    with open_index(locations.index) as ix, Searcher(ix) as searcher:
+    opened = _same_corpus(open_index(locations.index), locations, corpus)
+    with opened as ix, Searcher(ix) as searcher:
         try:
             article = searcher.article(ref, corpus=locations.corpus)
         except ArticleNotFound as err:
@@ -597,12 +601,13 @@ def stats(
         render_stats(summary, Output(sys.stdout, color.value))
 
 
-def _open_or_build(locations: config.Locations) -> FocalIndex:
-    """Open the index; on a fresh checkout, build it first (with a notice)."""
+def _open_or_build(locations: config.Locations, corpus: Path | None = None) -> FocalIndex:
+    """Open the index; on a fresh checkout, build it first (with a notice and, on a
+    terminal, the same progress bar as reindex). ``corpus`` is the --corpus flag."""
     from .index import open_index, sync_index
 
     try:
-        return open_index(locations.index)
+        ix = open_index(locations.index)
     except IndexMissing as missing:
         if not locations.corpus.is_dir():
             raise CorpusMissing(
@@ -610,21 +615,44 @@ def _open_or_build(locations: config.Locations) -> FocalIndex:
                 f"and no corpus at {locations.corpus} to build one from",
                 hint="pass --corpus DIR (or set FOCAL_SEARCH_CORPUS) or --index DIR",
             ) from missing
+    else:
+        return _same_corpus(ix, locations, corpus)
     _stderr_line(f"no index yet: building it from {locations.corpus} (once) …")
-    sync_index(
-        locations.corpus,
-        locations.index,
-        on_skip=_warn_skip,
-        on_warning=_warn_partial,
-        on_notice=_stderr_line,
-    )
+    with _progress() as on_progress:
+        sync_index(
+            locations.corpus,
+            locations.index,
+            on_skip=_warn_skip,
+            on_warning=_warn_partial,
+            on_progress=on_progress,
+            on_notice=_stderr_line,
+        )
     return open_index(locations.index)
+
+
+def _same_corpus(ix: FocalIndex, locations: config.Locations, corpus: Path | None) -> FocalIndex:
+    """The index, unless a corpus was named (flag or variable) and the index was built
+    from another folder: its answers would not be about that corpus."""
+    from .index import check_corpus
+
+    if corpus is not None or os.environ.get(config.CORPUS_ENV, "").strip():
+        try:
+            check_corpus(ix.meta, locations.corpus, locations.index)
+        except FocalSearchError:
+            ix.close()
+            raise
+    return ix
 
 
 def _filters(
     author: list[str] | None, since: str | None, until: str | None, lang: list[str] | None
 ) -> Filters:
     from .search import Filters
+
+    # An empty value would silently match nothing.
+    for flag, values in (("--author", author), ("--lang", lang)):
+        if any(not value.strip() for value in values or ()):
+            raise typer.BadParameter(f"{flag} needs a value (it was empty)")
 
     return Filters(authors=tuple(author or ()), since=since, until=until, langs=tuple(lang or ()))
 
@@ -661,7 +689,7 @@ def _export(
         else list(export.DEFAULT_FIELDS)
     )
     export.check(path, names)
-    with _open_or_build(config.resolve(corpus, index)) as ix, Searcher(ix) as searcher:
+    with _open_or_build(config.resolve(corpus, index), corpus) as ix, Searcher(ix) as searcher:
         results = searcher.search(
             text,
             limit=None,

@@ -42,3 +42,7 @@ class QuerySyntaxError(FocalSearchError):
 
 class ArticleNotFound(FocalSearchError):
     """An id, path or URL given by the user names no indexed article."""
+
+
+class CorpusMismatch(FocalSearchError):
+    """The index was built from another corpus folder than the one given."""

@@ -16,6 +16,9 @@ from .search import Filters, Searcher
 
 FACETS = {"year": "sort_date", "author": "author_names", "lang": "lang", "kind": "kind"}
 PERIODS = ("year", "month")
+# Longer runs of periods without any article are left out of a trend (one odd date,
+# say 9999, would otherwise add thousands of empty rows).
+MAX_GAP = 10
 
 
 @dataclass
@@ -58,10 +61,12 @@ class Series:
 @dataclass
 class Trend:
     by: str
-    periods: list[str]  # every period from the first to the last dated article
+    periods: list[str]  # every period from the first to the last dated article...
     totals: dict[str, int]  # articles in the archive per period (absent = a gap)
     series: list[Series]
     undated: int = 0  # articles in the archive without a date for this granularity
+    # ...except runs of more than MAX_GAP empty periods: period before -> periods left out.
+    left_out: dict[str, int] = field(default_factory=dict)
 
     def share(self, series: Series, period: str) -> float | None:
         total = self.totals.get(period, 0)
@@ -97,17 +102,34 @@ def trend(
             if period is not None:
                 counts[period] += 1
         series.append(Series(q, dict(counts)))
-    return Trend(by, _span(sorted(totals), by), dict(totals), series, undated)
+    periods, left_out = _span(sorted(totals), by)
+    return Trend(by, periods, dict(totals), series, undated, left_out)
 
 
-def _span(periods: list[str], by: str) -> list[str]:
-    """All periods from the first to the last, so that empty ones show as gaps."""
-    if not periods:
-        return []
-    if by == "year":
-        return [f"{y:04d}" for y in range(int(periods[0]), int(periods[-1]) + 1)]
-    first, last = (int(p[:4]) * 12 + int(p[5:]) - 1 for p in (periods[0], periods[-1]))
-    return [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(first, last + 1)]
+def _span(periods: list[str], by: str) -> tuple[list[str], dict[str, int]]:
+    """All periods from the first to the last, so that empty ones show as gaps; but a
+    run of more than MAX_GAP empty periods is left out (and counted after the period
+    before it), so the span is bounded by the periods that have articles."""
+    numbers = [_number(p, by) for p in periods]
+    span: list[str] = []
+    left_out: dict[str, int] = {}
+    for previous, current in zip([None, *numbers], numbers, strict=False):
+        if previous is not None:
+            empty = current - previous - 1
+            if empty > MAX_GAP:
+                left_out[_label(previous, by)] = empty
+            else:
+                span.extend(_label(n, by) for n in range(previous + 1, current))
+        span.append(_label(current, by))
+    return span, left_out
+
+
+def _number(period: str, by: str) -> int:
+    return int(period) if by == "year" else int(period[:4]) * 12 + int(period[5:]) - 1
+
+
+def _label(number: int, by: str) -> str:
+    return f"{number:04d}" if by == "year" else f"{number // 12:04d}-{number % 12 + 1:02d}"
 
 
 def _values(name: str, value: str) -> list[str]:

@@ -17,6 +17,7 @@ import errno
 import fcntl
 import json
 import os
+import shlex
 import shutil
 import tempfile
 import time
@@ -32,6 +33,7 @@ from .analysis import analyzed_language
 from .columns import column_rows
 from .documents import Article, key_period, month_key
 from .errors import (
+    CorpusMismatch,
     CorpusMissing,
     IndexIncompatible,
     IndexLocked,
@@ -206,7 +208,10 @@ def sync_index(
             else f"corpus {corpus} is not a folder",
             hint="pass --corpus DIR or set FOCAL_SEARCH_CORPUS",
         )
-    _ensure_folder(folder)
+    try:
+        _ensure_folder(folder)
+    except OSError as err:
+        raise _unwritable(folder, err) from None
     with _write_lock(folder, lock_wait):
         generation = _current_generation(folder)
         # Holding the lock, any other generation was replaced by a rebuild, or is a
@@ -214,7 +219,7 @@ def sync_index(
         _remove_stale_generations(folder, keep=generation)
         if not full and generation is not None:
             try:
-                _read_meta(generation)
+                check_corpus(_read_meta(generation), corpus, folder)
             except IndexIncompatible as err:
                 if on_notice:
                     on_notice(f"{err.message}; rebuilding it from scratch")
@@ -264,6 +269,7 @@ def _rebuild(corpus: Path, folder: Path, callbacks: _Callbacks) -> SyncReport:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
     new_gen = Path(tempfile.mkdtemp(prefix=f"{GEN_PREFIX}{stamp}-", dir=folder))
     try:
+        new_gen.chmod(0o777 & ~_umask())  # mkdtemp makes it private: others could not read it
         ix = whoosh_index.create_in(str(new_gen), build_schema())
         files = list(walk_corpus(corpus, on_error=_skip_sink(report, callbacks.on_skip)))
         indexed: dict[str, _Source] = {}
@@ -586,6 +592,33 @@ def _skip_sink(report: SyncReport, on_skip: SkipFn | None) -> Callable[[Path, st
 # -- layout, metadata and locking --------------------------------------------
 
 
+def check_corpus(meta: dict[str, Any], corpus: Path, folder: Path) -> None:
+    """Refuse to use an index built from another corpus folder: an update would
+    remove every article the other folder held, and a search would answer from it."""
+    recorded = meta.get("corpus")
+    if not recorded or Path(recorded) == corpus.resolve():
+        return
+    raise CorpusMismatch(
+        f"the index at {folder} was built from {recorded}, not from {corpus.resolve()}",
+        hint=f"pass --corpus {shlex.quote(recorded)}, or rebuild the index from the new "
+        f"folder: focal-search reindex --full --corpus {shlex.quote(str(corpus))}",
+    )
+
+
+def _unwritable(folder: Path, err: OSError) -> IndexWriteError:
+    where = f" ({err.filename})" if err.filename and Path(err.filename) != folder else ""
+    return IndexWriteError(
+        f"cannot write the index at {folder}: {err.strerror or err}{where}",
+        hint="check that folder's permissions, or pass --index DIR to use another one",
+    )
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # the only way to read it is to set it
+    os.umask(mask)
+    return mask
+
+
 def _ensure_folder(folder: Path) -> None:
     if folder.exists() and not folder.is_dir():
         raise IndexIncompatible(
@@ -677,7 +710,10 @@ def _write_meta(generation: Path, corpus: Path, *, created: bool, duplicates: in
 @contextmanager
 def _write_lock(folder: Path, wait: float) -> Iterator[None]:
     """Exclusive writer lock. The OS drops it when the holder dies, so it is never stale."""
-    fd = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as err:  # a read-only folder or lock file
+        raise _unwritable(folder, err) from None
     try:
         deadline = time.monotonic() + wait
         while True:

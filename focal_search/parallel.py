@@ -11,15 +11,21 @@ wait on their job queue forever (the CLI would hang at exit); Ctrl-C reaches the
 children, which print tracebacks; and if the parent is killed (kill -9), the
 children are orphaned and wait forever. Here each child ignores SIGINT (the parent
 handles Ctrl-C), asks the kernel to kill it when its parent dies (Linux), and
-``cancel()`` terminates the children.
+``cancel()`` terminates the children. A child that fails (a full disk) exits
+quietly with the error number as its status; the parent notices it (instead of
+waiting forever for it to take work, or committing without its documents) and
+raises the error once.
 """
 
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import pickle
+import queue
 import signal
+import sys
 import zlib
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
@@ -31,6 +37,7 @@ from whoosh.writing import PostingPool, SegmentWriter
 PROCS = min(2, os.cpu_count() or 1)
 LIMIT_MB = 48  # each child's in-memory posting pool before it spills sorted runs
 BATCH = 100  # documents handed to a child at a time
+DEBUG_ENV = "FOCAL_SEARCH_DEBUG"  # as in cli.py: show a failing child's traceback
 _PR_SET_PDEATHSIG = 1
 _RUN_CHUNK = 4096  # postings pickled per compressed block
 
@@ -88,7 +95,46 @@ class _ChildTask(SubWriterTask):  # type: ignore[misc]  # whoosh is untyped here
         # This is the child process: the sub-writer Whoosh builds here gets the
         # compressed pool (the name is looked up when the writer is created).
         writing.PostingPool = CompressedPool
-        super().run()
+        try:
+            super().run()
+        except Exception as err:  # reported once, by the parent (_check_children)
+            if os.environ.get(DEBUG_ENV):
+                raise
+            code = getattr(err, "errno", None)
+            sys.exit(code if isinstance(code, int) and 0 < code < 255 else 255)
+
+
+def _check_children(tasks: list[Any]) -> None:
+    """Raise the error of a child that has failed (its status is the error number)."""
+    for task in tasks:
+        code = task.exitcode
+        if code is None or code == 0:
+            continue
+        if code < 0:
+            raise OSError(errno.EIO, f"an indexing process was killed (signal {-code})")
+        if code in errno.errorcode:
+            raise OSError(code, os.strerror(code))
+        raise OSError(errno.EIO, f"an indexing process failed (status {code})")
+
+
+class _WatchedQueue:
+    """The parent's end of the job queue: a put that gives up, with the child's error,
+    when a child has died (nobody would ever take the job)."""
+
+    def __init__(self, jobs: Any, tasks: list[Any]) -> None:
+        self.jobs = jobs
+        self.tasks = tasks
+
+    def put(self, item: Any) -> None:
+        while True:
+            try:
+                self.jobs.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                _check_children(self.tasks)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.jobs, name)
 
 
 def _die_with_parent(parent_pid: int) -> None:
@@ -102,11 +148,18 @@ def _die_with_parent(parent_pid: int) -> None:
 
 
 class InterruptibleMpWriter(MpWriter):  # type: ignore[misc]
+    jobqueue: Any
+
+    def __init__(self, ix: Any, **kwargs: Any) -> None:
+        super().__init__(ix, **kwargs)
+        self._jobs = self.jobqueue  # what the children read from
+        self.jobqueue = _WatchedQueue(self._jobs, self.tasks)
+
     def _new_task(self) -> Any:
         task = _ChildTask(
             self.storage,
             self.indexname,
-            self.jobqueue,
+            self._jobs,
             self.resultqueue,
             self.subargs,
             self.multisegment,
@@ -115,6 +168,11 @@ class InterruptibleMpWriter(MpWriter):  # type: ignore[misc]
         self.tasks.append(task)
         task.start()
         return task
+
+    def _commit_toc(self, segments: Any) -> None:
+        # Whoosh would commit without the segments of children that failed.
+        _check_children(self.tasks)
+        super()._commit_toc(segments)
 
     def cancel(self) -> None:
         # Stop the children first: Whoosh's cancel removes the temporary files a

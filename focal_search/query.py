@@ -7,8 +7,10 @@ query bounded, and the parts no document can match pruned before matching.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
+from itertools import islice
 from typing import Any
 
 from whoosh import qparser
@@ -23,6 +25,13 @@ MAX_QUERY_CHARS = 10_000
 MAX_QUERY_TERMS = 4_000  # after expansion into fields (≈ 1,000 words)
 MIN_PATTERN_PREFIX = 2  # letters before a wildcard: "a*" would expand to half the lexicon
 MAX_FUZZY_EDITS = 2
+MAX_FUZZY_TERMS = 10  # distinct fuzzy words: each is a search of the whole word list per field
+MAX_EXPANDED_TERMS = 1_000  # words one prefix, wildcard, range or fuzzy term may stand for
+# ...but a date range stands for months: a century of them is a normal archive.
+MAX_EXPANDED_DATES = 20_000
+MAX_PHRASE_WORDS = 64  # words in one "phrase" (a long quotation still fits)
+MAX_NESTING = 32  # parentheses inside each other (deeper trees exhaust Python's stack)
+MAX_BOOST = 1_000.0  # larger boosts (word^1e308) are clamped: scores stay finite
 FIELD_ALIASES = {"author": ["authors", "by"]}
 
 
@@ -54,7 +63,10 @@ class QueryParser:
         self.parsers = {lang: build_parser(schema, lang, any_words=any_words) for lang in langs}
 
     def parse(self, text: str) -> wq.Query:
-        variants = [parse_query(parser, text, lang) for lang, parser in self.parsers.items()]
+        try:
+            variants = [parse_query(parser, text, lang) for lang, parser in self.parsers.items()]
+        except RecursionError:  # a structure deeper than MAX_NESTING can catch
+            raise _too_deep(text) from None
         return variants[0] if len(variants) == 1 else wq.Or(variants)
 
 
@@ -68,12 +80,15 @@ def parse_query(parser: qparser.QueryParser, text: str, lang: str = "en") -> wq.
         raise QuerySyntaxError(
             f"the query is too long ({len(text):,} characters; the limit is {MAX_QUERY_CHARS:,})"
         )
+    if _nesting(text) > MAX_NESTING:
+        raise _too_deep(text)
     try:
         q = parser.parse(text, normalize=False)  # see _weigh_repeats
     except Exception as err:  # Whoosh raises assorted types on malformed input
         raise QuerySyntaxError(f"cannot parse query {text!r}: {err}") from err
     _raise_on_errors(q, text)
     _check_cost(q)
+    _clamp_boosts(q)
     without_stops = _drop_stop_words(q, lang)
     # A query of nothing but stop words ("The Who") keeps them rather than match nothing.
     kept = q if without_stops.normalize() is wq.NullQuery else without_stops
@@ -137,7 +152,71 @@ def _prune(q: wq.Query, reader: Any) -> wq.Query | None:
         if not kept:
             return None
         return kept[0] if len(kept) == 1 and q.boost == 1 else wq.Or(kept, boost=q.boost)
-    return q  # prefixes, ranges, fuzzy terms...: Whoosh expands them against the index
+    if isinstance(q, wq.MultiTerm):
+        return _expand(q, reader)
+    return q
+
+
+class _Expanded(wq.MultiTerm):  # type: ignore[misc]  # whoosh is untyped here
+    """A prefix, wildcard, range or fuzzy term with its words already looked up (and
+    counted), so Whoosh does not look them up again to match: it scores exactly as
+    the original query (same boost, same constant score)."""
+
+    def __init__(self, original: wq.MultiTerm, words: list[Any]) -> None:
+        self.original = original
+        self.fieldname = original.field()
+        self.text = getattr(original, "text", None)  # ranges have none
+        self.boost = original.boost
+        self.constantscore = original.constantscore
+        self.words = words
+
+    def _btexts(self, ixreader: Any) -> list[Any]:
+        return self.words
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Expanded) and (self.original, self.words) == (
+            other.original,
+            other.words,
+        )
+
+    def __hash__(self) -> int:
+        return hash(self.original)
+
+    def __str__(self) -> str:
+        return str(self.original)
+
+    def __repr__(self) -> str:
+        return f"_Expanded({self.original!r}, {len(self.words)} words)"
+
+
+def _expand(q: wq.MultiTerm, reader: Any) -> wq.Query | None:
+    """The words ``q`` stands for, at most MAX_EXPANDED_TERMS of them: beyond that
+    (an open range over every word, a short fuzzy word in a large archive) matching
+    would take tens of seconds, so the query is refused with what to change."""
+    fieldname = q.field()
+    if fieldname is None or fieldname not in reader.schema:
+        return None
+    found = (word for word in q._btexts(reader) if word)
+    limit = MAX_EXPANDED_DATES if fieldname == "date" else MAX_EXPANDED_TERMS
+    words = list(islice(found, limit + 1))
+    if len(words) > limit:
+        kind = {
+            wq.FuzzyTerm: ("fuzzy term", "fewer edits (~1) or a longer word"),
+            wq.TermRange: ("range", "a narrower range, or a field such as year: or date:"),
+        }
+        what, fix = next(
+            (value for cls, value in kind.items() if isinstance(q, cls)),
+            ("pattern", "more letters before * or ?"),
+        )
+        part = str(q).removeprefix(f"{fieldname}:")
+        base = fieldname.rsplit("_", 1)[0]  # body_en: the body of English articles
+        field = base if base in TEXT_FIELDS else fieldname
+        raise QuerySyntaxError(
+            f"the {what} {part!r} stands for more than {limit:,} different "
+            f"words in {field}: too many to search",
+            hint=f"narrow it: {fix}",
+        )
+    return _Expanded(q, words) if words else None
 
 
 def unknown_fields(text: str) -> list[str]:
@@ -153,11 +232,25 @@ def unknown_fields(text: str) -> list[str]:
 
 
 def _check_cost(q: wq.Query) -> None:
-    """Refuse patterns that would expand to a large part of the vocabulary."""
+    """Refuse what would cost too much before anything is searched: patterns that
+    would expand to a large part of the vocabulary, too many fuzzy words, very long
+    phrases (each fuzzy word and phrase word is looked up in every field)."""
     leaves = [q] if q.is_leaf() else list(q.leaves())
     if len(leaves) > MAX_QUERY_TERMS:
         raise QuerySyntaxError(f"the query has too many terms (the limit is {MAX_QUERY_TERMS})")
+    fuzzy = {(str(leaf.text), leaf.maxdist) for leaf in leaves if isinstance(leaf, wq.FuzzyTerm)}
+    if len(fuzzy) > MAX_FUZZY_TERMS:
+        raise QuerySyntaxError(
+            f"the query has {len(fuzzy)} fuzzy terms (word~); the limit is {MAX_FUZZY_TERMS}",
+            hint="keep ~ for the few words whose spelling you are unsure of",
+        )
     for leaf in leaves:
+        if isinstance(leaf, wq.Phrase) and len(leaf.words) > MAX_PHRASE_WORDS:
+            raise QuerySyntaxError(
+                f"a phrase of {len(leaf.words):,} words is too long "
+                f"(the limit is {MAX_PHRASE_WORDS} words)",
+                hint="quote a shorter, distinctive part of the passage",
+            )
         if isinstance(leaf, (wq.Prefix, wq.Wildcard)):
             literal = re.split(r"[*?\[]", str(leaf.text), maxsplit=1)[0]
             if len(literal) < MIN_PATTERN_PREFIX:
@@ -170,6 +263,40 @@ def _check_cost(q: wq.Query) -> None:
             raise QuerySyntaxError(
                 f"{leaf.text!r}~{leaf.maxdist}: fuzzy terms allow at most {MAX_FUZZY_EDITS} edits"
             )
+
+
+def _clamp_boosts(q: wq.Query) -> None:
+    """Boosts beyond MAX_BOOST (``word^1e308``, or 400 nines) would make scores
+    infinite, which no JSON parser accepts: clamp them, in place."""
+    stack = [q]
+    while stack:
+        node = stack.pop()
+        boost = getattr(node, "boost", None)
+        if isinstance(boost, float | int) and not 0 <= boost <= MAX_BOOST:
+            node.boost = MAX_BOOST if boost > MAX_BOOST or math.isnan(boost) else 0.0
+        if not node.is_leaf():
+            stack.extend(node.children())
+
+
+def _nesting(text: str) -> int:
+    """How deep parentheses go, outside "quotes" (where they are just characters)."""
+    depth = deepest = 0
+    for part in text.split('"')[::2]:
+        for char in part:
+            if char == "(":
+                depth += 1
+                deepest = max(deepest, depth)
+            elif char == ")":
+                depth = max(0, depth - 1)
+    return deepest
+
+
+def _too_deep(text: str) -> QuerySyntaxError:
+    return QuerySyntaxError(
+        f"the query nests parentheses too deeply ({_nesting(text)} levels; "
+        f"the limit is {MAX_NESTING})",
+        hint="remove the extra parentheses",
+    )
 
 
 def _raise_on_errors(q: wq.Query, text: str) -> None:

@@ -133,6 +133,7 @@ def test_trend_json_points_with_gaps_and_zeros(cli) -> None:
         "periods": ["2005", "2006", "2007", "2008"],
         "totals": {"2005": 3, "2006": 1, "2008": 2},
         "undated": 1,
+        "left_out": {},
     }
     points = {
         (p["data"]["query"], p["data"]["period"]): p["data"] for p in out if p["type"] == "point"

@@ -23,8 +23,9 @@ Every line is one JSON object ``{"type": TYPE, "data": {...}}``. For each query:
 date was read, "path", "text" or "metadata", or null; ``captures``: ``{id, url, captured}``
 newest first, and ``translations``: ``{id, lang, title, location}``) and ``stats``
 one ``stats`` line. Text never
-contains markup or colour. Fields may be added in later versions; none is ever
-renamed or removed.
+contains markup or colour, nor control characters other than (escaped) tab and
+newline; numbers are always finite. Fields may be added in later versions; none is
+ever renamed or removed.
 """
 
 from __future__ import annotations
@@ -37,11 +38,13 @@ from typing import IO, Any
 from ..errors import FocalSearchError
 from ..index import IndexStats
 from ..search import ArticleView, Hit, SearchResults
+from .safe import inert_data
 
 
 def line(kind: str, data: dict[str, Any], out: IO[str] | None = None) -> None:
     stream = out or sys.stdout
-    stream.write(json.dumps({"type": kind, "data": data}, ensure_ascii=False) + "\n")
+    record = inert_data({"type": kind, "data": data})  # archive strings, scores
+    stream.write(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
     stream.flush()
 
 

@@ -11,7 +11,12 @@ from .tsv import escape
 
 
 class FilesRenderer:
-    """One location per line (URL when known, else path); NUL-terminated with -0."""
+    """One location per line (URL when known, else path); NUL-terminated with -0.
+
+    Control characters become spaces with -0 too: the list is meant for ``xargs -0``,
+    whose commands (``echo``, ``ls``) would print them to the terminal. A name
+    holding one then no longer names its file, and the command says so.
+    """
 
     def __init__(self, *, null: bool) -> None:
         self.end = "\0" if null else "\n"
@@ -19,8 +24,7 @@ class FilesRenderer:
     def results(self, results: SearchResults) -> int:
         shown = 0
         for hit in results.hits:
-            location = hit.location if self.end == "\0" else inert(hit.location)
-            sys.stdout.write(location + self.end)
+            sys.stdout.write(inert(hit.location) + self.end)
             shown += 1
         sys.stdout.flush()
         return shown

@@ -3,9 +3,11 @@
 The chart uses block characters, so it reads the same with or without colour. Bars
 show each period's share of the archive's articles (the archive did not publish
 the same amount every year); counts and percentages are printed beside them.
-Periods with no articles in the archive are gaps, marked "no articles".
+Periods with no articles in the archive are gaps, marked "no articles"; a run of
+more than ten of them is left out (one line in the chart says how many).
 
-JSON Lines: a ``trend`` line (``by``, ``periods``, ``totals``, ``undated``), one
+JSON Lines: a ``trend`` line (``by``, ``periods``, ``totals``, ``undated``,
+``left_out``: period -> how many empty periods after it were left out), one
 ``point`` line per query and period (``query``, ``period``, ``count``, ``total``,
 ``share``; ``count`` and ``share`` are null in a gap), and a ``summary`` line
 (``matches``: articles per query over all periods). TSV: ``query period count
@@ -57,6 +59,9 @@ def human(trend: Trend, out: Output) -> None:
                     (f"  {count:>5}  {share:6.1%}", ""),
                 ]
             )
+            skipped = trend.left_out.get(period)
+            if skipped:
+                out.line([(f"  ⋯  {skipped:,} {unit}s without articles left out", "dim")])
     if trend.undated:
         out.blank()
         out.line([(f"({trend.undated} articles without a {unit} are not counted)", "dim")])
@@ -77,6 +82,7 @@ def jsonl(trend: Trend) -> None:
             "periods": trend.periods,
             "totals": trend.totals,
             "undated": trend.undated,
+            "left_out": trend.left_out,
         },
     )
     for series in trend.series:
