@@ -139,7 +139,7 @@ def test_did_you_mean_looks_up_few_words(
 
     calls = []
     real = spelling._closest
-    monkeypatch.setattr(spelling, "_closest", lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(spelling, "_closest", lambda *a, **k: calls.append(1) or real(*a, **k))
     made_up = " ".join(
         "zq" + "".join(random.Random(i).choices("aeioubdk", k=6)) for i in range(600)
     )
