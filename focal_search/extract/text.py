@@ -14,6 +14,11 @@ class SkipFile(Exception):
     """This file holds no usable article; ``str(exc)`` is the reason."""
 
 
+class CannotOpen(SkipFile):
+    """This file could not be opened or read (permissions, gone, I/O): not a fault of
+    its content, so it is tried again on the next reindex even if unchanged."""
+
+
 # ANSI/VT escape sequences: CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST),
 # and other two-character ESC sequences. Their C1 single-byte forms too.
 _ESCAPES = re.compile(
