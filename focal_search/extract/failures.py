@@ -46,9 +46,9 @@ def _reason(err: BaseException) -> str:
         return f"cannot read: {err.strerror or 'input/output error'}"
     name = type(err).__name__
     if name == "ArchiveLoadFailed":
-        return "not a WARC file (unknown record format)"
+        return "a record of unknown format (not WARC data)"
     if name in ("StatusAndHeadersParserException", "ChunkedDataException"):
         return "malformed record headers"
     # AttributeError, TypeError, IndexError, ValueError... from a parser that met
     # input it did not expect: usually a capture cut short or a damaged record.
-    return "damaged or malformed content"
+    return "damaged or truncated content"

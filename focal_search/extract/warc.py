@@ -97,7 +97,7 @@ class _Budget:
         self.used += n
         if self.used > self.limit:
             raise ReadRefused(
-                f"it expands beyond {self.limit // (1024 * 1024)} MB (a decompression bomb?)"
+                f"expands beyond {self.limit // (1024 * 1024)} MB (a decompression bomb?)"
             )
 
 
@@ -208,12 +208,15 @@ def _warcio_classes() -> tuple[Any, Any]:
                     break
                 if got > MAX_LINE_BYTES:
                     raise ReadRefused(
-                        f"a line of over {MAX_LINE_BYTES // 1024} KB (not WARC headers)"
+                        f"a line of over {MAX_LINE_BYTES // 1024} KB without a line break "
+                        "(not WARC data)"
                     )
             line = b"".join(parts)
             self.run = 0 if not line.strip() else self.run + len(line)
             if self.run > MAX_HEADER_BYTES:
-                raise ReadRefused(f"a header block of over {MAX_HEADER_BYTES // (1024 * 1024)} MB")
+                raise ReadRefused(
+                    f"a header block of over {MAX_HEADER_BYTES // (1024 * 1024)} MB (not WARC data)"
+                )
             return line
 
     return QuietIterator, BoundedLines
@@ -259,13 +262,17 @@ def _records(
             )
     except SkipFile:
         raise
+    except ReadRefused as err:
+        if done == 0:
+            raise SkipFile(str(err)) from None
+        log.warn(f"{name}stopped after {done} records: {err}")
     except EOFError:
         if done == 0:
             raise SkipFile("truncated capture (it ends inside its first record)") from None
         log.warn(f"{name}truncated after {done} records (the next record is cut short)")
     except Exception as err:  # noqa: BLE001 - warcio and zlib raise many kinds on damage
         if done == 0:
-            raise SkipFile(f"not a readable WARC file ({describe(err)})") from None
+            raise SkipFile(f"not a readable WARC file: {describe(err)}") from None
         log.warn(f"{name}stopped after {done} records: {describe(err)}")
 
 
@@ -286,10 +293,13 @@ def _article(
     if getattr(record.raw_stream, "limit", 0) > 0:
         raise EOFError("the file ends inside this record")
     url = record.rec_headers.get_header("WARC-Target-URI") or None
+    # Where this record starts (what get_record_offset() gives, without its reading on
+    # past the record: whatever follows may be a bomb, refused only after this page).
+    offset = iterator.offset
     try:
         return html_page.parse(
             payload,
-            id=f"{file_id}#{source.origin(iterator.get_record_offset())}",
+            id=f"{file_id}#{source.origin(offset)}",
             path=path,
             url=url,
             charset=_charset(record),
@@ -297,8 +307,6 @@ def _article(
         )
     except SkipFile:
         log.skip("HTML without article text")
-    except (ReadRefused, EOFError):
-        raise
     except Exception as err:  # noqa: BLE001 - one page the HTML parsers choke on
         log.skip(f"unreadable page ({describe(err)})")
     return None
