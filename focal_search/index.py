@@ -381,7 +381,8 @@ def _apply(
             log = ReadLog()
             new_ids: set[str] = set()
             sha = None
-            skipped = ""
+            skipped = ""  # the reason, when the file is skipped
+            retry = False
             try:
                 sha, articles = load_source(file, log)
                 for article in _guarded(articles):
@@ -395,8 +396,7 @@ def _apply(
             except SkipFile as skip:
                 skipped = str(skip)
                 _skip_sink(report, callbacks.on_skip)(file.path, skipped)
-                if isinstance(skip, CannotOpen):
-                    skipped = "-"  # not the content's fault: try again next time
+                retry = isinstance(skip, CannotOpen)  # not the content's fault
             if old is not None and not new_ids:
                 open_writer().delete_by_term("source", file.id)
             _count(report, old, new_ids, same=old is not None and _sha(old.fingerprint) == sha)
@@ -405,7 +405,7 @@ def _apply(
             else:
                 indexed.pop(file.id, None)
             if skips is not None:
-                if new_ids or skipped == "-":
+                if new_ids or retry:
                     skips.pop(file.id, None)
                 else:
                     skips[file.id] = _Skip(file.stamp, skipped)

@@ -83,6 +83,15 @@ def write_hostile_corpus(root: Path, *, big_mb: int = 50, seed: int = 7) -> dict
     loop.mkdir()
     os.symlink("..", loop / "back-up")  # a symlink loop: folders are not followed
     os.symlink("nowhere.txt", root / "dangling.txt")
+    outside = root.parent / f"{root.name}-outside.txt"  # a link out of the corpus
+    outside.write_text(focal_page("Not for the index", "Al Poe", ["A private note."]))
+    os.symlink(outside, root / "escape.txt")
+    expected["escape.txt"] = "outside the corpus"
+    # An unusable URL and a line nested too deeply cost that URL and that line only.
+    (root / "bad-url.jsonl").write_bytes(
+        b'{"id": "1", "text": "NORAD at a bad port.", "url": "http://a.org:99999/"}\n'
+        b'{"id": "2", "text": "Deep", "x": ' + b"[" * 50_000 + b"}\n"
+    )
     odd = os.fsencode(str(root)) + b"/odd\xffname\nwith-newline.txt"
     with open(odd, "wb") as fh:
         fh.write(focal_page("Odd name", "Cy Díaz", ["An article with an odd file name."]).encode())
