@@ -7,6 +7,7 @@ pathological inputs are read in a child process with loose memory and time bound
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import os
@@ -238,6 +239,20 @@ def test_one_huge_record_is_bounded_by_the_expansion_budget(
 def test_endless_header_block_is_refused(hostile_reads: dict[str, dict[str, object]]) -> None:
     result = hostile_reads["headers.warc.gz"]
     assert result["skipped"] == "a header block of over 1 MB (not WARC data)"
+
+
+def test_wacz_listing_too_many_files_is_refused_before_listing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from focal_search.extract import warc
+
+    monkeypatch.setattr(warc, "MAX_WACZ_ENTRIES", 5)
+    path = tmp_path / "many.wacz"
+    with zipfile.ZipFile(path, "w") as z:
+        for n in range(6):
+            z.writestr(f"archive/{n}.warc", b"")
+    with pytest.raises(SkipFile, match="too many files"):
+        read(path)
 
 
 # -- 3. skipped files are remembered -----------------------------------------------------
@@ -477,3 +492,18 @@ def test_reader_exceptions_map_to_short_reasons(monkeypatch: pytest.MonkeyPatch)
         assert text.startswith(reason) and "Error" not in text and "object" not in text
     monkeypatch.setenv("FOCAL_SEARCH_DEBUG", "1")
     assert "AttributeError" in describe(AttributeError("x"))  # for bug reports only
+
+
+def test_warc_gzipped_whole_is_read_to_the_end(tmp_path: Path) -> None:
+    # Not one gzip member per record (warcio alone stops after the first record): the
+    # records inside the member are named by the member and their place in it.
+    records = Warc(gzip=False)
+    for n in range(3):
+        records.response(f"http://a.org/{n}", html_page(f"Page {n}", TEXT))
+    path = tmp_path / "whole.warc.gz"
+    path.write_bytes(gzip.compress(records.bytes()))
+    st = path.stat()
+    _, found = load_source(CorpusFile(str(path), path.name, st.st_size, st.st_mtime_ns), ReadLog())
+    ids = [a.id for a in found]
+    assert len(ids) == 3 and ids[0] == "whole.warc.gz#0"
+    assert all(i.startswith("whole.warc.gz#0+") for i in ids[1:])

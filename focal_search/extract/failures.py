@@ -9,7 +9,6 @@ internal error text reaches a skip reason or a warning.
 from __future__ import annotations
 
 import os
-import zipfile
 import zlib
 
 from .text import SkipFile
@@ -38,7 +37,8 @@ def _reason(err: BaseException) -> str:
         return "too large to read"
     if isinstance(err, EOFError):
         return "truncated (the file ends inside a record)"
-    if isinstance(err, (zlib.error, zipfile.BadZipFile)) or type(err).__name__ == "BadGzipFile":
+    # By name: zipfile and gzip are imported only by the readers that need them.
+    if isinstance(err, zlib.error) or type(err).__name__ in ("BadZipFile", "BadGzipFile"):
         return "damaged compressed data"
     if isinstance(err, UnicodeError):
         return "undecodable text"

@@ -13,6 +13,7 @@ without a line break is refused in linear time, not gathered into one line).
 
 from __future__ import annotations
 
+import struct
 import zipfile
 import zlib
 from bisect import bisect_right
@@ -37,6 +38,9 @@ MIN_BUDGET = 8 * MAX_RECORD_BYTES
 MAX_LINE_BYTES = 256 * 1024
 MAX_HEADER_BYTES = 1024 * 1024
 CHUNK = 64 * 1024  # compressed bytes read at a time
+# A WACZ holds a few WARCs and indexes; zipfile keeps about 0.5 KB per entry listed,
+# so a zip of millions of empty entries would be a memory bomb of its own.
+MAX_WACZ_ENTRIES = 100_000
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
@@ -48,6 +52,9 @@ def read_warc(path: Path, *, file_id: str, log: ReadLog) -> Iterator[Article]:
 
 
 def read_wacz(path: Path, *, file_id: str, log: ReadLog) -> Iterator[Article]:
+    entries = _zip_entries(path)
+    if entries > MAX_WACZ_ENTRIES:
+        raise SkipFile(f"WACZ with too many files ({entries:,}; the limit is {MAX_WACZ_ENTRIES:,})")
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as err:
@@ -83,6 +90,23 @@ def read_wacz(path: Path, *, file_id: str, log: ReadLog) -> Iterator[Article]:
                 log.warn(f"{info.filename}: {skip}")
             except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as err:
                 log.warn(f"{info.filename}: unreadable ({describe(err)})")
+
+
+def _zip_entries(path: Path) -> int:
+    """How many entries a zip file says it lists, read from its end records without
+    listing them (0 when they cannot be found: zipfile then says what is wrong)."""
+    with open(path, "rb") as fh:
+        size = fh.seek(0, 2)
+        fh.seek(max(0, size - 66_000))  # the end record, and a comment of 64 KB at most
+        tail = fh.read()
+    end = tail.rfind(b"PK\x05\x06")
+    if end < 0 or len(tail) < end + 22:
+        return 0
+    entries = int(struct.unpack_from("<H", tail, end + 10)[0])
+    zip64 = tail.rfind(b"PK\x06\x06", 0, end)
+    if entries == 0xFFFF and zip64 >= 0 and len(tail) >= zip64 + 56:
+        entries = int(struct.unpack_from("<Q", tail, zip64 + 32)[0])
+    return entries
 
 
 class _Budget:
