@@ -180,6 +180,10 @@ def write_hostile_inputs(folder: Path) -> list[Path]:
         # 32 MB of junk without line breaks, not compressed.
         "junk.warc": b"WARC/1.0 " + b"x" * (32 * MB),
     }
+    # 400,000 unterminated escape sequences in an article's text (quadratic to clean
+    # before: 16 s for 20,000).
+    text = "NORAD " + "\x1b]x" * 400_000
+    files["escapes.jsonl"] = json.dumps({"id": "1", "text": text}).encode() + b"\n"
     for attributes in (100_000, 1_000_000):
         names = " ".join(f"a{i}=x" for i in range(attributes))
         page = f"<html><body><div {names}>x</div><p>{TEXT[0]}</p></body></html>"
@@ -337,6 +341,13 @@ def test_tag_with_a_huge_number_of_attributes_is_refused(
     result = hostile_reads[f"attributes-{attributes}.html"]
     assert result["skipped"] == "HTML with a tag of over 1,000 attributes"
     assert float(str(result["seconds"])) < 3.0  # 220 s at 100k before
+
+
+def test_unterminated_escape_sequences_are_cleaned_in_linear_time(
+    hostile_reads: dict[str, dict[str, object]],
+) -> None:
+    result = hostile_reads["escapes.jsonl"]
+    assert result["articles"] == 1 and float(str(result["seconds"])) < 5.0
 
 
 def test_ordinary_attributes_and_quoted_text_are_not_counted_as_attributes(
