@@ -40,7 +40,16 @@ from .errors import (
     IndexMissing,
     IndexWriteError,
 )
-from .extract import CorpusFile, ReadLog, SkipFile, language, load_source, walk_corpus
+from .extract import (
+    CannotOpen,
+    CorpusFile,
+    ReadLog,
+    SkipFile,
+    language,
+    load_source,
+    walk_corpus,
+)
+from .extract.failures import describe as describe_failure
 from .extract.location import canonical_url, lang_from_id, lang_from_name, pair_key
 from .schema import SCHEMA_VERSION, lang_field
 from .storage import read_in_place
@@ -51,6 +60,7 @@ CURRENT = "CURRENT"
 LOCK = "LOCK"
 META = "focal-search.json"
 MANIFEST = "sources.json"  # source file -> fingerprint and article ids, per commit
+SKIPPED = "skipped.json"  # source file -> stamp and reason, for files that gave no article
 GEN_PREFIX = "gen-"
 DEFAULT_LOCK_WAIT = 10.0  # seconds a second writer waits before giving up
 WRITER_MB = 128  # Whoosh's in-memory pool before it spills sorted runs to disk
@@ -273,9 +283,11 @@ def _rebuild(corpus: Path, folder: Path, callbacks: _Callbacks) -> SyncReport:
         ix = whoosh_index.create_in(str(new_gen), build_schema())
         files = list(walk_corpus(corpus, on_error=_skip_sink(report, callbacks.on_skip)))
         indexed: dict[str, _Source] = {}
-        _apply(ix, files, indexed, report, callbacks)
+        skips: dict[str, _Skip] = {}
+        _apply(ix, files, indexed, report, callbacks, skips=skips)
         report.articles, duplicates = _counts(ix)
         _save_manifest(new_gen, ix, indexed)
+        _save_skips(new_gen, skips)
         ix.close()
         _write_meta(new_gen, corpus, created=True, duplicates=duplicates)
         _switch_to(folder, new_gen)
@@ -296,13 +308,20 @@ def _update(corpus: Path, folder: Path, generation: Path, callbacks: _Callbacks)
         commit = ix.latest_generation()
         files = list(walk_corpus(corpus, on_error=_skip_sink(report, callbacks.on_skip)))
         seen = {f.id for f in files}
+        skips = _load_skips(generation)
+        known = dict(skips)
+        files = _without_known_skips(files, indexed, skips, _skip_sink(report, callbacks.on_skip))
         todo = [f for f in files if _stamp(indexed.get(f.id)) != f.stamp]
         changed = {f.id for f in todo}
         report.unchanged = sum(
             len(indexed[f.id].ids) for f in files if f.id in indexed and f.id not in changed
         )
         gone = [source for source in indexed if source not in seen]
-        _apply(ix, todo, indexed, report, callbacks, gone=gone)
+        _apply(ix, todo, indexed, report, callbacks, gone=gone, skips=skips)
+        for source in [s for s in skips if s not in seen]:
+            del skips[source]
+        if skips != known:
+            _save_skips(generation, skips)
         if recorded is not None and ix.latest_generation() == commit:
             # Nothing was committed: the counts are those of the last run.
             report.articles = sum(len(source.ids) for source in indexed.values())
@@ -331,6 +350,15 @@ class _Source:
     ids: set[str]
 
 
+@dataclass(frozen=True)
+class _Skip:
+    """A corpus file that gave no article, remembered so that a later reindex does not
+    read it again (a bad file can be costly to read) until its stamp changes."""
+
+    stamp: str
+    reason: str  # why it was skipped; "" when it was read and simply held no article
+
+
 def _apply(
     ix: Any,
     files: list[CorpusFile],
@@ -338,10 +366,12 @@ def _apply(
     report: SyncReport,
     callbacks: _Callbacks,
     gone: list[str] = (),  # type: ignore[assignment]
+    skips: dict[str, _Skip] | None = None,
 ) -> None:
     """Read each file and replace its articles; remove sources that are gone. One
     commit for the whole run (many small commits leave many slow segments).
-    ``indexed`` is updated to describe the index after the commit."""
+    ``indexed`` is updated to describe the index after the commit, ``skips`` to
+    name the files read that gave no article."""
     writer = None
     parallel = (
         PARALLEL
@@ -370,6 +400,8 @@ def _apply(
             log = ReadLog()
             new_ids: set[str] = set()
             sha = None
+            skipped = ""  # the reason, when the file is skipped
+            retry = False
             try:
                 sha, articles = load_source(file, log)
                 for article in _guarded(articles):
@@ -382,7 +414,9 @@ def _apply(
                     article.lang = main_language.resolve(article.lang)
                     open_writer().add_document(**_document(article, file, sha))
             except SkipFile as skip:
-                _skip_sink(report, callbacks.on_skip)(file.path, str(skip))
+                skipped = str(skip)
+                _skip_sink(report, callbacks.on_skip)(file.path, skipped)
+                retry = isinstance(skip, CannotOpen)  # not the content's fault
             if old is not None and not new_ids:
                 open_writer().delete_by_term("source", file.id)
             _count(report, old, new_ids, same=old is not None and _sha(old.fingerprint) == sha)
@@ -390,6 +424,11 @@ def _apply(
                 indexed[file.id] = _Source(f"{file.stamp}:{sha}", new_ids)
             else:
                 indexed.pop(file.id, None)
+            if skips is not None:
+                if new_ids or retry:
+                    skips.pop(file.id, None)
+                else:
+                    skips[file.id] = _Skip(file.stamp, skipped)
             report.records_skipped.update(log.skipped)
             for warning in log.warnings:
                 report.warnings.append((str(file.path), warning))
@@ -429,10 +468,8 @@ def _guarded(articles: Iterable[Article]) -> Iterator[Article]:
             return
         except SkipFile:
             raise
-        except RecursionError:
-            raise SkipFile("nested too deeply to read") from None
         except Exception as err:  # noqa: BLE001 - third-party parsers raise anything
-            raise SkipFile(f"could not be read ({type(err).__name__}: {err})") from None
+            raise SkipFile(describe_failure(err)) from None
         yield article
 
 
@@ -549,6 +586,41 @@ def _save_manifest(generation: Path, ix: Any, indexed: dict[str, _Source]) -> No
     tmp = generation / f"{MANIFEST}.tmp"
     tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     os.replace(tmp, generation / MANIFEST)
+
+
+def _without_known_skips(
+    files: list[CorpusFile],
+    indexed: dict[str, _Source],
+    skips: dict[str, _Skip],
+    on_skip: Callable[[Path, str], None],
+) -> list[CorpusFile]:
+    """The files to consider reading: those skipped before and unchanged since are
+    reported again (from memory) and left out."""
+    kept = []
+    for file in files:
+        skip = skips.get(file.id)
+        if skip is None or skip.stamp != file.stamp or file.id in indexed:
+            kept.append(file)
+        elif skip.reason:
+            on_skip(file.path, f"{skip.reason} (unchanged, skipped before)")
+    return kept
+
+
+def _load_skips(generation: Path) -> dict[str, _Skip]:
+    """The files skipped before, as recorded by the last run (empty when unreadable:
+    then they are read again, which is only slower)."""
+    try:
+        data = json.loads((generation / SKIPPED).read_text(encoding="utf-8"))
+        return {source: _Skip(str(stamp), str(why)) for source, (stamp, why) in data.items()}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
+
+
+def _save_skips(generation: Path, skips: dict[str, _Skip]) -> None:
+    data = {source: [skip.stamp, skip.reason] for source, skip in sorted(skips.items())}
+    tmp = generation / f"{SKIPPED}.tmp"
+    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, generation / SKIPPED)
 
 
 def _indexed_sources(ix: Any) -> dict[str, _Source]:

@@ -10,7 +10,9 @@ import gzip
 import io
 import os
 import random
+import struct
 import zipfile
+import zlib
 from pathlib import Path
 
 from .archive_fixtures import Warc, html_page
@@ -81,7 +83,45 @@ def write_hostile_corpus(root: Path, *, big_mb: int = 50, seed: int = 7) -> dict
     loop.mkdir()
     os.symlink("..", loop / "back-up")  # a symlink loop: folders are not followed
     os.symlink("nowhere.txt", root / "dangling.txt")
+    outside = root.parent / f"{root.name}-outside.txt"  # a link out of the corpus
+    outside.write_text(focal_page("Not for the index", "Al Poe", ["A private note."]))
+    os.symlink(outside, root / "escape.txt")
+    expected["escape.txt"] = "outside the corpus"
+    # An unusable URL and a line nested too deeply cost that URL and that line only.
+    (root / "bad-url.jsonl").write_bytes(
+        b'{"id": "1", "text": "NORAD at a bad port.", "url": "http://a.org:99999/"}\n'
+        b'{"id": "2", "text": "Deep", "x": ' + b"[" * 50_000 + b"}\n"
+    )
     odd = os.fsencode(str(root)) + b"/odd\xffname\nwith-newline.txt"
     with open(odd, "wb") as fh:
         fh.write(focal_page("Odd name", "Cy Díaz", ["An article with an odd file name."]).encode())
     return expected
+
+
+def gzip_repeating(head: bytes, block: bytes, times: int) -> bytes:
+    """A valid gzip file inflating to ``head + block * times``, written in about
+    ``len(compress(block)) * times`` bytes without ever holding the inflated data:
+    deflate blocks ended by a full flush do not refer to what came before, so one
+    compressed block can be repeated. 1 MiB of one byte compresses to about 1 KiB,
+    so a 1 MB file inflates to 1 GiB."""
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    first = deflate.compress(head) + deflate.flush(zlib.Z_FULL_FLUSH)
+    again = deflate.compress(block) + deflate.flush(zlib.Z_FULL_FLUSH)
+    last = deflate.flush(zlib.Z_FINISH)
+    crc = zlib.crc32(head)
+    for _ in range(times):
+        crc = zlib.crc32(block, crc)
+    size = len(head) + len(block) * times
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    trailer = struct.pack("<II", crc, size & 0xFFFFFFFF)
+    return header + first + again * times + last + trailer
+
+
+def warc_headers(kind: str, url: str, length: int, content_type: str) -> bytes:
+    """The header block of one WARC record announcing ``length`` bytes of content."""
+    return (
+        f"WARC/1.0\r\nWARC-Type: {kind}\r\nWARC-Target-URI: {url}\r\n"
+        "WARC-Date: 2010-01-01T00:00:00Z\r\n"
+        "WARC-Record-ID: <urn:uuid:00000000-0000-0000-0000-000000000001>\r\n"
+        f"Content-Type: {content_type}\r\nContent-Length: {length}\r\n\r\n"
+    ).encode("ascii")

@@ -12,16 +12,25 @@ import logging
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO
 
 from ..documents import Article
+from .location import valid_url
 from .log import ReadLog
-from .text import SkipFile
+from .text import CannotOpen, SkipFile
 
-__all__ = ["CorpusFile", "ReadLog", "SkipFile", "load_source", "walk_corpus", "SUFFIXES"]
+__all__ = [
+    "CannotOpen",
+    "CorpusFile",
+    "ReadLog",
+    "SkipFile",
+    "load_source",
+    "walk_corpus",
+    "SUFFIXES",
+]
 
 # The parsing libraries log their complaints about damaged input; with no handler
 # configured, Python would print them on stderr, over our progress bar and messages.
@@ -64,11 +73,14 @@ def walk_corpus(root: Path, on_error: ErrorSink | None = None) -> Iterator[Corpu
     """Yield corpus files under ``root`` in a stable order, without reading them.
 
     Hidden files and folders are skipped; symlinked folders are not followed, so a
-    link loop cannot trap the walk. One stat per file (a no-op reindex of a large
-    archive is mostly this walk).
+    link loop cannot trap the walk. A symlinked file is read only when its target is
+    inside the corpus too: a link out (to a system file, another user's folder) is
+    reported and skipped. One stat per file (a no-op reindex of a large archive is
+    mostly this walk).
     """
     top = os.fspath(root)
     prefix = len(top.rstrip(os.sep)) + 1
+    inside = os.path.join(os.path.realpath(top), "")
     stack = [top]
     while stack:
         folder = stack.pop()
@@ -89,6 +101,10 @@ def walk_corpus(root: Path, on_error: ErrorSink | None = None) -> Iterator[Corpu
                     subfolders.append(entry.path)
                     continue
                 if not name.lower().endswith(SUFFIXES):
+                    continue
+                if entry.is_symlink() and not os.path.realpath(entry.path).startswith(inside):
+                    if on_error is not None:
+                        on_error(Path(entry.path), "symlink to a file outside the corpus")
                     continue
                 st = entry.stat()  # follows a symlink to a file; fails on a dangling one
             except OSError as err:
@@ -114,6 +130,11 @@ def _display_id(rel: str) -> str:
 
 def load_source(file: CorpusFile, log: ReadLog) -> tuple[str, Iterable[Article]]:
     """The file's SHA-256 and its articles (read lazily for multi-article formats)."""
+    sha, articles = _load(file, log)
+    return sha, _checked_urls(articles, log)
+
+
+def _load(file: CorpusFile, log: ReadLog) -> tuple[str, Iterable[Article]]:
     name = file.path.name.lower()
     captured = datetime.fromtimestamp(file.mtime_ns / 1e9, timezone.utc).isoformat(
         timespec="seconds"
@@ -136,6 +157,28 @@ def load_source(file: CorpusFile, log: ReadLog) -> tuple[str, Iterable[Article]]
     if name.endswith(".wacz"):
         return sha, warc.read_wacz(file.path, file_id=file.id, log=log)
     return sha, warc.read_warc(file.path, file_id=file.id, log=log)
+
+
+def _checked_urls(articles: Iterable[Article], log: ReadLog) -> Iterator[Article]:
+    """The articles, each URL that cannot be taken apart (a port out of range, a broken
+    IPv6 host: from a JSON field, a WARC header, a canonical link or a folder name)
+    dropped; the article is kept and the file gets one warning, however many."""
+    dropped = 0
+    first = ""
+    try:
+        for article in articles:
+            if article.url and valid_url(article.url) is None:
+                dropped += 1
+                first = first or article.url
+                article = replace(article, url=None)
+            yield article
+    finally:
+        if dropped:
+            example = first if len(first) <= 80 else first[:79] + "…"
+            log.warn(
+                f"{dropped} invalid URL{'s' if dropped != 1 else ''} dropped "
+                f"(such as {example!r}); the articles are kept"
+            )
 
 
 def _jsonl(file: CorpusFile, log: ReadLog, captured: str) -> Iterator[Article]:
@@ -170,6 +213,6 @@ def _open(file: CorpusFile) -> BinaryIO:
     try:
         return open(file.path, "rb")
     except FileNotFoundError:
-        raise SkipFile("vanished before it could be read") from None
+        raise CannotOpen("vanished before it could be read") from None
     except OSError as err:
-        raise SkipFile(f"cannot read: {err.strerror or err}") from None
+        raise CannotOpen(f"cannot read: {err.strerror or err}") from None

@@ -17,6 +17,7 @@ from typing import Any
 from ..documents import Article
 from . import language, layout, location
 from .focal_page import parse_authors, read_parts, split_title, strip_boilerplate
+from .markup import check_markup, without_control_refs
 from .text import SkipFile, clean_text, decode
 
 MAX_TREE_NODES = 200_000  # deeper or larger documents are refused (bounded parsing)
@@ -36,7 +37,8 @@ def parse(
     from trafilatura.utils import load_html
 
     text = decode(data, charset, html=True)
-    tree = load_html(text)
+    check_markup(text)
+    tree = load_html(without_control_refs(text))
     if tree is None:
         raise SkipFile("not parseable as HTML")
     if sum(1 for _ in tree.iter()) > MAX_TREE_NODES:

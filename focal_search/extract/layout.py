@@ -208,8 +208,7 @@ class KindSignals:
         ):
             return LISTING
         if not has_byline and (
-            self.bullets >= 3
-            or (self.short_lines >= 8 and self.short_lines > 2 * self.prose_lines)
+            self.bullets >= 3 or (self.short_lines >= 8 and self.short_lines > 2 * self.prose_lines)
         ):
             return LISTING
         return ARTICLE

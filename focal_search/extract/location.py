@@ -87,13 +87,32 @@ def lang_from_id(doc_id: str) -> str | None:
     return None
 
 
+def valid_url(url: str | None) -> str | None:
+    """``url`` when it can be taken apart (host, port); None for text that only looks
+    like a URL (``http://h:99999/``, ``http://[::1/``), which urllib refuses with a
+    ValueError. Archive URLs are untrusted: every one goes through here first."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+        _ = parts.hostname, parts.port
+    except ValueError:
+        return None
+    return url
+
+
 def canonical_url(url: str) -> str:
     """The key under which captures of one page are the same article: scheme, "www.",
-    default port, fragment, trailing slash and index pages do not matter."""
-    parts = urlsplit(url.strip())
+    default port, fragment, trailing slash and index pages do not matter. Total: a URL
+    that cannot be taken apart is its own key."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return url.strip().lower()
     host = (parts.hostname or "").lower().removeprefix("www.")
-    if parts.port and parts.port not in (80, 443):
-        host = f"{host}:{parts.port}"
+    if port and port not in (80, 443):
+        host = f"{host}:{port}"
     path = _INDEX_PAGE.sub("/", parts.path or "/").rstrip("/")
     query = f"?{parts.query}" if parts.query else ""
     return f"{host}{path}{query}"

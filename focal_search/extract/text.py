@@ -14,16 +14,24 @@ class SkipFile(Exception):
     """This file holds no usable article; ``str(exc)`` is the reason."""
 
 
+class CannotOpen(SkipFile):
+    """This file could not be opened or read (permissions, gone, I/O): not a fault of
+    its content, so it is tried again on the next reindex even if unchanged."""
+
+
 # ANSI/VT escape sequences: CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST),
-# and other two-character ESC sequences. Their C1 single-byte forms too.
+# and other two-character ESC sequences. Their C1 single-byte forms too. A string's
+# body cannot hold ESC, BEL or C1 codes: each attempt stops at the next one, so the
+# pass is linear (with ".*?" a page of unterminated "ESC ]" took quadratic time:
+# 16 s for 20,000). An unterminated string loses its codes to _CONTROLS instead.
 _ESCAPES = re.compile(
     r"""
-    (?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]            # CSI ... final byte
-  | (?:\x1b\]|\x9d).*?(?:\x07|\x1b\\|\x9c)       # OSC ... BEL / ST
-  | (?:\x1b[PX^_]|[\x90\x98\x9e\x9f]).*?(?:\x1b\\|\x9c)  # DCS/SOS/PM/APC strings
-  | \x1b[@-Z\\-_]                                # two-character sequences
+    (?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]                        # CSI ... final byte
+  | (?:\x1b\]|\x9d)[^\x07\x1b\x90-\x9f]*(?:\x07|\x1b\\|\x9c)     # OSC ... BEL / ST
+  | (?:\x1b[PX^_]|[\x90\x98\x9e\x9f])[^\x07\x1b\x90-\x9f]*(?:\x1b\\|\x9c)  # DCS/SOS/PM/APC
+  | \x1b[@-Z\\-_]                                            # two-character sequences
     """,
-    re.VERBOSE | re.DOTALL,
+    re.VERBOSE,
 )
 # Every other control character except tab and newline (CR handled below).
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
