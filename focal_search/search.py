@@ -19,7 +19,7 @@ from .analysis import ANALYZED, analyzed_language, name_analyzer
 from .columns import column_rows
 from .documents import Article
 from .errors import ArticleNotFound, QuerySyntaxError
-from .highlight import FieldMatcher, Snippet, best_snippets, lead_snippet, match_spec
+from .highlight import FieldMatcher, Snippet, Span, best_snippets, lead_snippet, match_spec
 from .index import FocalIndex
 from .query import QueryParser, prune, unknown_fields
 from .schema import FIELD_BOOSTS, TEXT_FIELDS, date_range, lang_field
@@ -354,6 +354,16 @@ class Searcher:
             translations=self._translations(stored),
         )
 
+    def load(self, ref: str, corpus: Path | None = None) -> Article:
+        """The article alone, without its captures and translations (cheaper than
+        ``article`` when many are read, as for a concordance)."""
+        return _article(self._stored(ref, corpus))
+
+    def load_docs(self, docs: list[int]) -> Iterator[Article]:
+        """The articles with these document numbers (from ``matching_docs``)."""
+        for docnum in docs:
+            yield _article(self._searcher.stored_fields(docnum))
+
     def _suggest(self, found: SearchResults) -> None:
         from .spelling import suggest
 
@@ -396,15 +406,20 @@ class Searcher:
                 )
         return related
 
-    def _hits(
-        self, q: wq.Query, results: Any, offset: int, *, scored: bool, snippets: bool
-    ) -> Iterator[Hit]:
+    def marker(self, text: str, *, any_words: bool = False) -> Marker:
+        """Finds where ``text`` matches inside whole articles (for concordances and
+        previews): the engine's own matches, stemmed and accent-folded."""
+        q = self._parsers[any_words].parse(text)
+        return Marker(self._field_matchers(q))
+
+    def _field_matchers(self, q: wq.Query) -> dict[str, dict[str, FieldMatcher]]:
+        """Per analyzer language and text field, a matcher for the words of ``q``."""
         spec = match_spec(
             q,
             self._searcher.reader(),
             [lang_field(n, lang) for lang in self._matchers for n in _HIGHLIGHTED],
         )
-        matchers = {
+        return {
             lang: {
                 name: matcher.with_query(
                     spec.terms.get(lang_field(name, lang), set()),
@@ -414,6 +429,11 @@ class Searcher:
             }
             for lang, by_name in self._matchers.items()
         }
+
+    def _hits(
+        self, q: wq.Query, results: Any, offset: int, *, scored: bool, snippets: bool
+    ) -> Iterator[Hit]:
+        matchers = self._field_matchers(q)
         fallback = next(iter(matchers.values()))
         for rank, hit in enumerate(results[offset:], start=offset + 1):
             stored = hit.fields()
@@ -436,6 +456,28 @@ class Searcher:
                 captures=max(1, len(captures)),
                 capture_urls=list(dict.fromkeys(c.url for c in captures if c.url)),
             )
+
+
+class Marker:
+    """The matches of one query in any article, by text field (title, body, bio)."""
+
+    def __init__(self, matchers: dict[str, dict[str, FieldMatcher]]) -> None:
+        self._matchers = matchers
+        self._fallback = next(iter(matchers.values()))
+
+    def _matcher(self, article: Article, name: str) -> FieldMatcher:
+        return self._matchers.get(analyzed_language(article.lang), self._fallback)[name]
+
+    def spans(self, article: Article, name: str) -> list[Span]:
+        """Every matched word of field ``name`` (each word of a phrase on its own)."""
+        matcher = self._matcher(article, name)
+        return matcher.spans(getattr(article, name)) if matcher else []
+
+    def occurrences(self, article: Article, name: str) -> list[Span]:
+        """Every match of field ``name``, a phrase as one span from its first word to
+        its last, in text order."""
+        matcher = self._matcher(article, name)
+        return matcher.occurrences(getattr(article, name)) if matcher else []
 
 
 def _sort_facet(sort: str) -> Any:
