@@ -580,6 +580,43 @@ def kwic(
 
 
 @app.command()
+def browse(
+    text: Annotated[
+        str,
+        typer.Argument(metavar="[QUERY]", show_default=False, help="A query to start with."),
+    ] = "",
+    corpus: CorpusOption = None,
+    index: IndexOption = None,
+) -> None:
+    """Browse the archive interactively: search as you type, filter, read, mark, export.
+
+    A full-screen view in the terminal (works over SSH; honours NO_COLOR). The keys
+    are shown at the bottom: / search, arrows move, Enter opens, n/N next/previous
+    match, m marks, e exports the marks, s similar articles, c copies the URL,
+    f filters, Ctrl+Q quits.
+
+    \b
+    Examples:
+      focal-search browse
+      focal-search browse '"smart border"'
+
+    Exit status: 0 when closed, 2 on error.
+    """
+    from .search import Searcher
+
+    if not sys.stdin.isatty() or not sys.stdout.isatty():
+        raise FocalSearchError(
+            "browse needs a terminal", hint="for scripts use `focal-search query` or `kwic`"
+        )
+    # Textual is loaded here only: no other command pays for it.
+    from .tui import browse as run_browser
+
+    locations = config.resolve(corpus, index)
+    with _open_or_build(locations) as ix, Searcher(ix) as searcher:
+        run_browser(searcher, text, corpus=locations.corpus)
+
+
+@app.command()
 def reindex(
     full: Annotated[
         bool, typer.Option("--full", help="Rebuild from scratch (atomically) instead of updating.")

@@ -1,0 +1,210 @@
+"""What the browse window asks of the library, without any Textual: one object that
+searches, counts facets, loads previews, finds similar articles and exports marks.
+
+The window calls it from worker threads; a Whoosh searcher is not thread-safe, so
+every call holds one lock. Filters are data (``FilterState``); which filter lists
+exist is decided at run time from the index (``Dimension``), so a new facet such as
+a page kind appears once the library knows how to count and filter it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import explore
+from ..highlight import Span
+from ..render import export
+from ..search import ArticleView, Filters, Hit, Searcher
+
+PAGE = 100  # results listed per query (the total is always shown)
+TOP_VALUES = 12  # values listed per filter (selected values are always listed)
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A filter list: the facet that counts it and the ``Filters`` field that applies it."""
+
+    name: str  # facet name in explore.FACETS, and the FilterState key
+    label: str
+    filters_field: str  # the Filters keyword that restricts by it
+
+
+# Every filter list browse knows about, shown when the index and the library have it.
+# "kind" (article / listing page) needs a `kind` field in the schema, a "kind" facet
+# in explore.FACETS and `Filters.kinds`: nothing else here changes when they exist.
+DIMENSIONS = (
+    Dimension("lang", "Language", "langs"),
+    Dimension("author", "Authors", "authors"),
+    Dimension("kind", "Kind", "kinds"),
+)
+
+
+def available(dimensions: tuple[Dimension, ...], schema_fields: set[str]) -> list[Dimension]:
+    """The dimensions this index and this version of the library can count and filter."""
+    filter_fields = {f.name for f in dataclasses.fields(Filters)}
+    return [
+        d
+        for d in dimensions
+        if d.name in explore.FACETS
+        and d.filters_field in filter_fields
+        and (d.name != "kind" or "kind" in schema_fields)
+    ]
+
+
+@dataclass(frozen=True)
+class FilterState:
+    since: str | None = None  # "YYYY" or "YYYY-MM"
+    until: str | None = None
+    selected: dict[str, frozenset[str]] = field(default_factory=dict)  # dimension -> values
+
+    def filters(self, dimensions: list[Dimension], *, skip: str | None = None) -> Filters:
+        """As library ``Filters``; ``skip`` leaves one dimension out (for its own counts)."""
+        options: dict[str, Any] = {
+            d.filters_field: tuple(sorted(self.selected.get(d.name, ())))
+            for d in dimensions
+            if d.name != skip and self.selected.get(d.name)
+        }
+        if skip != "year":
+            options.update(since=self.since, until=self.until)
+        return Filters(**options)
+
+
+@dataclass
+class FacetList:
+    dimension: str
+    values: list[tuple[str, int]]  # value, articles; most frequent first
+
+
+@dataclass
+class Page:
+    """One query's results as the window lists them."""
+
+    query: str
+    hits: list[Hit]
+    total: int
+    hit_counts: dict[str, int]  # article id -> matches in its text
+    elapsed_ms: float
+    facets: list[FacetList]
+    years: list[tuple[str, int]]  # year, articles (ignoring the year range itself)
+    title: str = ""  # what the list shows, e.g. "similar to …"
+    did_you_mean: str | None = None
+
+
+@dataclass
+class Preview:
+    view: ArticleView
+    spans: dict[str, list[Span]]  # field (title, body, bio) -> matched words
+
+
+class BrowseSession:
+    def __init__(self, searcher: Searcher, corpus: Path | None = None) -> None:
+        self.searcher = searcher
+        self.corpus = corpus
+        self._lock = threading.Lock()
+        schema = set(searcher.index.whoosh.schema.names())
+        self.dimensions = available(DIMENSIONS, schema)
+
+    def search(self, query: str, state: FilterState) -> Page:
+        """The first PAGE hits of ``query`` with the matches counted in each, and the
+        facet counts of every dimension (each ignoring its own selection)."""
+        started = time.monotonic()
+        with self._lock:
+            filters = state.filters(self.dimensions)
+            if not query.strip():
+                return Page(
+                    query,
+                    [],
+                    0,
+                    {},
+                    (time.monotonic() - started) * 1000,
+                    *self._facets(None, state),
+                )
+            results = self.searcher.search(query, limit=PAGE, filters=filters, snippets=False)
+            hits = list(results.hits)
+            marker = self.searcher.marker(query)
+            counts = {}
+            for hit in hits:
+                article = self.searcher.load(hit.id)
+                counts[hit.id] = sum(
+                    len(marker.spans(article, name)) for name in ("title", "body", "bio")
+                )
+            facets, years = self._facets(query, state)
+            return Page(
+                query,
+                hits,
+                results.total,
+                counts,
+                (time.monotonic() - started) * 1000,
+                facets,
+                years,
+                did_you_mean=results.did_you_mean,
+            )
+
+    def _facets(
+        self, query: str | None, state: FilterState
+    ) -> tuple[list[FacetList], list[tuple[str, int]]]:
+        def docs(skip: str | None) -> list[int]:
+            filters = state.filters(self.dimensions, skip=skip)
+            if query is None:
+                return self.searcher.all_docs(filters)
+            return self.searcher.matching_docs(query, filters=filters)
+
+        # Each list counts the matches as if nothing were selected in it, so that
+        # choosing a second author or language stays possible.
+        cache: dict[Filters, list[int]] = {}
+        lists = []
+        for d in self.dimensions:
+            key = state.filters(self.dimensions, skip=d.name)
+            if key not in cache:
+                cache[key] = docs(d.name)
+            (facet,) = explore.facets(self.searcher, cache[key], [d.name], TOP_VALUES)
+            values = list(facet.counts)
+            shown = {v for v, _ in values}
+            values += [(v, 0) for v in sorted(state.selected.get(d.name, ())) if v not in shown]
+            lists.append(FacetList(d.name, values))
+        key = state.filters(self.dimensions, skip="year")
+        if key not in cache:
+            cache[key] = docs("year")
+        (by_year,) = explore.facets(self.searcher, cache[key], ["year"], 1000)
+        return lists, sorted(by_year.counts)
+
+    def preview(self, ref: str, query: str) -> Preview:
+        """An article, with where ``query`` matched in it."""
+        with self._lock:
+            view = self.searcher.article(ref, corpus=self.corpus)
+            spans: dict[str, list[Span]] = {}
+            if query.strip():
+                marker = self.searcher.marker(query)
+                spans = {
+                    name: marker.spans(view.article, name) for name in ("title", "body", "bio")
+                }
+            return Preview(view, spans)
+
+    def similar(self, ref: str, state: FilterState) -> Page:
+        started = time.monotonic()
+        with self._lock:
+            results = self.searcher.similar(ref, corpus=self.corpus, limit=PAGE, snippets=False)
+            hits = list(results.hits)
+            return Page(
+                results.query,
+                hits,
+                results.total,
+                {},
+                (time.monotonic() - started) * 1000,
+                [],
+                [],
+                title=results.query,
+            )
+
+
+def export_marks(hits: list[Hit], path: Path, fields: list[str] | None = None) -> int:
+    """Write the marked articles, in the order they were marked, as ``--export`` does."""
+    names = list(fields or export.DEFAULT_FIELDS)
+    export.check(path, names)
+    ranked = [dataclasses.replace(hit, rank=n) for n, hit in enumerate(hits, start=1)]
+    return export.write(ranked, path, names)
