@@ -169,6 +169,12 @@ class Searcher:
             for lang in langs
         }
 
+    @property
+    def reader(self) -> Any:
+        """The searcher's own index reader (opening another costs ~30-200 ms, and
+        each one holds files open until it is closed)."""
+        return self._searcher.reader()
+
     def __enter__(self) -> Searcher:
         return self
 

@@ -98,16 +98,19 @@ def test_session_search_counts_matches_and_facets(session: BrowseSession) -> Non
     assert page.hit_counts[page.hits[0].id] >= 1
     checkpoints = next(h for h in page.hits if h.title.startswith("Checkpoints"))
     assert page.hit_counts[checkpoints.id] == 3  # title + twice in the body
-    facets = {f.dimension: dict(f.values) for f in page.facets}
+    found = session.facets("border", FilterState())
+    facets = {f.dimension: dict(f.values) for f in found.lists}
     assert facets["author"]["Ana Ruiz"] == 2 and facets["lang"] == {"en": 3, "fr": 1}
-    assert dict(page.years) == {"1999": 1, "2003": 1, "2008": 2}
+    assert dict(found.years) == {"1999": 1, "2003": 1, "2008": 2}
+    # With no query: the whole archive.
+    assert sum(n for _, n in session.facets("", FilterState()).years) == 5
 
 
 def test_each_facet_ignores_its_own_selection(session: BrowseSession) -> None:
     state = FilterState(selected={"author": frozenset({"Ben Osei"})})
     page = session.search("border", state)
     assert [h.authors for h in page.hits] == [["Ben Osei"]]
-    facets = {f.dimension: dict(f.values) for f in page.facets}
+    facets = {f.dimension: dict(f.values) for f in session.facets("border", state).lists}
     # Authors still counted over every match, so a second one can be chosen...
     assert facets["author"]["Ana Ruiz"] == 2
     # ...while the other lists follow the selection.
@@ -161,9 +164,11 @@ def screen_text(app: BrowseApp) -> str:
 
 @synchronously
 async def test_type_move_open_and_jump_between_matches(session: BrowseSession) -> None:
-    app = BrowseApp(session, debounce=0.01)
+    # A debounce longer than the typing: one search, when the typing stops.
+    app = BrowseApp(session, debounce=0.5)
     async with app.run_test(size=(160, 40)) as pilot:
         await pilot.press(*"border")
+        await pilot.pause(0.5)
         await wait(pilot, app)
         table = app.query_one(DataTable)
         assert table.row_count == 4
@@ -203,6 +208,10 @@ async def test_filters_narrow_results_with_facet_counts(session: BrowseSession) 
         await wait(pilot, app)
         langs = app.query_one("#facet-lang", SelectionList)
         assert [str(o.prompt) for o in langs.options] == ["en  (3)", "fr  (1)"]
+        # Wide: the filters with their counts, the list and the preview side by side.
+        text = screen_text(app)
+        for shown in ("Years", "Language", "en  (3)", "Ana Ruiz  (2)", "2008      2", "Hits"):
+            assert shown in text, shown
         langs.select("fr")
         await wait(pilot, app)
         assert app.query_one(DataTable).row_count == 1
@@ -217,10 +226,17 @@ async def test_filters_narrow_results_with_facet_counts(session: BrowseSession) 
 
 
 @synchronously
-async def test_mark_and_export(session: BrowseSession, tmp_path: Path) -> None:
+async def test_mark_and_export_without_colour(
+    session: BrowseSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
     app = BrowseApp(session, "border", debounce=0.01, export_dir=tmp_path)
     async with app.run_test(size=(160, 40)) as pilot:
         await wait(pilot, app)
+        assert app.no_color
+        # Matches in the preview stay visible without colour: bold and underlined.
+        svg = app.export_screenshot()
+        assert "text-decoration: underline" in svg and "font-weight: bold" in svg
         app.query_one(DataTable).focus()
         await pilot.press("m", "m")  # marks the first two rows (the cursor moves on)
         assert len(app.marks) == 2
@@ -242,7 +258,7 @@ async def test_similar_errors_and_narrow_screen(session: BrowseSession) -> None:
     async with app.run_test(size=(90, 30)) as pilot:
         await wait(pilot, app)
         # Narrow: no filters, no preview, but the list and the footer keys.
-        assert app.query_one("#preview").has_class("hidden")
+        assert app.screen.has_class("narrow")
         app.query_one(DataTable).focus()
         await pilot.pause()
         text = screen_text(app)
@@ -253,6 +269,13 @@ async def test_similar_errors_and_narrow_screen(session: BrowseSession) -> None:
         await pilot.press("escape")  # back to the query's results
         await wait(pilot, app)
         assert app.query_one(DataTable).row_count == 4
-        app.query_one("#query", Input).value = '"border'
+        # A query that cannot run (while being typed, say) is one line in the status bar;
+        # the previous results stay, and the next good query clears the message.
+        app.query_one("#query", Input).value = "border~3"
         await wait(pilot, app)
-        assert app.last_error is not None or app.query_one(DataTable).row_count >= 0
+        assert app.last_error == "'border'~3: fuzzy terms allow at most 2 edits"
+        assert "fuzzy terms allow at most 2 edits" in app.query_one("#status").render().plain
+        assert app.query_one(DataTable).row_count == 4
+        app.query_one("#query", Input).value = "trucks"
+        await wait(pilot, app)
+        assert app.last_error is None and app.query_one(DataTable).row_count == 1

@@ -26,7 +26,7 @@ from ..errors import FocalSearchError
 from ..render.safe import inert
 from ..search import Hit
 from .article import ArticlePane
-from .session import BrowseSession, FilterState, Page, Preview, export_marks
+from .session import BrowseSession, Facets, FilterState, Page, Preview, export_marks
 
 DEBOUNCE = 0.25  # seconds of quiet typing before a search starts
 PREVIEW_DELAY = 0.08  # seconds on a row before its article is loaded
@@ -119,11 +119,13 @@ class BrowseApp(App[None]):
     #filters.hidden { display: none; }
     #filters Label { margin-top: 1; text-style: bold; }
     #filters SelectionList { height: auto; max-height: 14; border: none; padding: 0; }
+    #filters Horizontal { height: 3; }
     #filters Input { width: 1fr; }
     #years { color: $text-muted; }
-    #results { width: 1fr; min-width: 40; }
+    #results { width: 78; }
     #preview { width: 1fr; border-left: solid $primary-background; }
-    #preview.hidden { display: none; }
+    Screen.narrow #results { width: 1fr; }
+    Screen.narrow #preview { display: none; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_query", "Search", key_display="/"),
@@ -187,7 +189,7 @@ class BrowseApp(App[None]):
     def on_mount(self) -> None:
         self._table = table = self._main.query_one(ResultsTable)
         self._pane = self._main.query_one("#preview", ArticlePane)
-        for label, width in (("", 1), ("Title", 40), ("Authors", 20), ("Date", 7)):
+        for label, width in (("", 1), ("Title", 32), ("Authors", 16), ("Date", 7)):
             table.add_column(label, width=width, key=label or "mark")
         table.add_column("Score", width=5, key="score")
         table.add_column("Hits", width=4, key="hits")
@@ -208,7 +210,7 @@ class BrowseApp(App[None]):
     def _fit(self, width: int) -> None:
         """Narrow terminals drop the filters, then the preview (Enter still opens)."""
         self._main.query_one("#filters").set_class(width < 140, "hidden")
-        self._main.query_one("#preview").set_class(width < 100, "hidden")
+        self._main.set_class(width < 100, "narrow")
 
     # Searching
 
@@ -277,8 +279,8 @@ class BrowseApp(App[None]):
         for hit in page.hits:
             table.add_row(*self._cells(hit), key=hit.id)
         self._status(self._summary(page))
-        if page.facets or page.years:
-            self._show_facets(page)
+        if not page.title:  # a query's results (not a similar-articles list)
+            self._facets(generation, page.query, self.state)
         preview = self._pane
         if page.hits:
             table.move_cursor(row=0)
@@ -316,10 +318,21 @@ class BrowseApp(App[None]):
     def _status(self, text: Text) -> None:
         self._main.query_one("#status", Static).update(text)
 
-    def _show_facets(self, page: Page) -> None:
-        years = "\n".join(f"{year}  {count:>5}" for year, count in page.years)
+    @work(thread=True, exclusive=True, group="facets")
+    def _facets(self, generation: int, query: str, state: FilterState) -> None:
+        try:
+            facets = self.session.facets(query, state)
+        except FocalSearchError as err:
+            self.call_from_thread(self._show_error, generation, err)
+        else:
+            self.call_from_thread(self._show_facets, generation, facets)
+
+    def _show_facets(self, generation: int, facets: Facets) -> None:
+        if generation != self._generation:
+            return
+        years = "\n".join(f"{year}  {count:>5}" for year, count in facets.years)
         self._main.query_one("#years", Static).update(Text(years))
-        for facet in page.facets:
+        for facet in facets.lists:
             widget = self._main.query_one(f"#facet-{facet.dimension}", SelectionList)
             chosen = self.state.selected.get(facet.dimension, frozenset())
             widget.clear_options()

@@ -81,6 +81,12 @@ class FacetList:
 
 
 @dataclass
+class Facets:
+    lists: list[FacetList]  # one per dimension, in DIMENSIONS order
+    years: list[tuple[str, int]]  # year, articles (ignoring the year range itself)
+
+
+@dataclass
 class Page:
     """One query's results as the window lists them."""
 
@@ -89,8 +95,6 @@ class Page:
     total: int
     hit_counts: dict[str, int]  # article id -> matches in its text
     elapsed_ms: float
-    facets: list[FacetList]
-    years: list[tuple[str, int]]  # year, articles (ignoring the year range itself)
     title: str = ""  # what the list shows, e.g. "similar to …"
     did_you_mean: str | None = None
 
@@ -116,14 +120,7 @@ class BrowseSession:
         with self._lock:
             filters = state.filters(self.dimensions)
             if not query.strip():
-                return Page(
-                    query,
-                    [],
-                    0,
-                    {},
-                    (time.monotonic() - started) * 1000,
-                    *self._facets(None, state),
-                )
+                return Page(query, [], 0, {}, (time.monotonic() - started) * 1000)
             results = self.searcher.search(query, limit=PAGE, filters=filters, snippets=False)
             hits = list(results.hits)
             marker = self.searcher.marker(query)
@@ -133,45 +130,54 @@ class BrowseSession:
                 counts[hit.id] = sum(
                     len(marker.spans(article, name)) for name in ("title", "body", "bio")
                 )
-            facets, years = self._facets(query, state)
             return Page(
                 query,
                 hits,
                 results.total,
                 counts,
                 (time.monotonic() - started) * 1000,
-                facets,
-                years,
                 did_you_mean=results.did_you_mean,
             )
 
-    def _facets(
-        self, query: str | None, state: FilterState
-    ) -> tuple[list[FacetList], list[tuple[str, int]]]:
+    def facets(self, query: str, state: FilterState) -> Facets:
+        """Counts for the filter lists: over the matches of ``query``, or over the
+        whole archive for an empty query. (Separate from ``search`` so that the
+        results show first.)"""
+        with self._lock:
+            return self._facets(query if query.strip() else None, state)
+
+    def _facets(self, query: str | None, state: FilterState) -> Facets:
+        found: dict[Filters, list[int]] = {}
+
         def docs(skip: str | None) -> list[int]:
             filters = state.filters(self.dimensions, skip=skip)
-            if query is None:
-                return self.searcher.all_docs(filters)
-            return self.searcher.matching_docs(query, filters=filters)
+            if filters not in found:
+                found[filters] = (
+                    self.searcher.all_docs(filters)
+                    if query is None
+                    else self.searcher.matching_docs(query, filters=filters)
+                )
+            return found[filters]
 
         # Each list counts the matches as if nothing were selected in it, so that
-        # choosing a second author or language stays possible.
-        cache: dict[Filters, list[int]] = {}
+        # choosing a second author or language stays possible. Lists whose filters
+        # come out the same share one count (with nothing selected: a single one).
+        groups: dict[Filters, list[str]] = {}
+        for name in [d.name for d in self.dimensions] + ["year"]:
+            groups.setdefault(state.filters(self.dimensions, skip=name), []).append(name)
+        counted: dict[str, explore.Facet] = {}
+        for names in groups.values():
+            skip = names[0]
+            top = [1000 if n == "year" else TOP_VALUES for n in names]
+            for facet in explore.facets(self.searcher, docs(skip), names, max(top)):
+                counted[facet.name] = facet
         lists = []
         for d in self.dimensions:
-            key = state.filters(self.dimensions, skip=d.name)
-            if key not in cache:
-                cache[key] = docs(d.name)
-            (facet,) = explore.facets(self.searcher, cache[key], [d.name], TOP_VALUES)
-            values = list(facet.counts)
+            values = list(counted[d.name].counts[:TOP_VALUES])
             shown = {v for v, _ in values}
             values += [(v, 0) for v in sorted(state.selected.get(d.name, ())) if v not in shown]
             lists.append(FacetList(d.name, values))
-        key = state.filters(self.dimensions, skip="year")
-        if key not in cache:
-            cache[key] = docs("year")
-        (by_year,) = explore.facets(self.searcher, cache[key], ["year"], 1000)
-        return lists, sorted(by_year.counts)
+        return Facets(lists, sorted(counted["year"].counts))
 
     def preview(self, ref: str, query: str) -> Preview:
         """An article, with where ``query`` matched in it."""
@@ -196,8 +202,6 @@ class BrowseSession:
                 results.total,
                 {},
                 (time.monotonic() - started) * 1000,
-                [],
-                [],
                 title=results.query,
             )
 
