@@ -223,6 +223,18 @@ async def test_filters_narrow_results_with_facet_counts(session: BrowseSession) 
         table = app.query_one(DataTable)
         assert table.row_count == 2
         assert {table.get_row_at(i)[3].plain for i in range(2)} == {"2008-07", "2008-08"}
+        # Resizing: narrower drops the filters, then the article pane; wider restores.
+        await pilot.resize_terminal(120, 30)
+        await pilot.pause()
+        assert app.query_one("#filters").has_class("hidden")
+        assert not app.screen.has_class("narrow")
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert app.screen.has_class("narrow")
+        await pilot.resize_terminal(160, 40)
+        await pilot.pause()
+        assert not app.screen.has_class("narrow")
+        assert not app.query_one("#filters").has_class("hidden")
 
 
 @synchronously
@@ -279,3 +291,13 @@ async def test_similar_errors_and_narrow_screen(session: BrowseSession) -> None:
         app.query_one("#query", Input).value = "trucks"
         await wait(pilot, app)
         assert app.last_error is None and app.query_one(DataTable).row_count == 1
+
+
+def test_browse_command_needs_a_terminal(index_dir: Path) -> None:
+    from typer.testing import CliRunner
+
+    from focal_search.cli import app as cli
+
+    result = CliRunner().invoke(cli, ["browse", "border", "--index", str(index_dir)])
+    assert result.exit_code == 2
+    assert "browse needs a terminal" in result.stderr
