@@ -145,7 +145,7 @@ class BrowseApp(App[None]):
         super().__init__()
         self.session = session
         self.initial_query = query
-        self.debounce = debounce
+        self.debounce = max(0.001, debounce)  # a zero-second Textual timer divides by zero
         self.export_dir = export_dir or Path.cwd()
         self.state = FilterState()
         self.page: Page | None = None

@@ -21,7 +21,7 @@ from ..highlight import Span
 from ..render import export
 from ..search import ArticleView, Filters, Hit, Searcher
 
-PAGE = 100  # results listed per query (the total is always shown)
+PAGE = 50  # results listed per query (the total is always shown)
 TOP_VALUES = 12  # values listed per filter (selected values are always listed)
 
 
