@@ -221,8 +221,10 @@ class BrowseApp(App[None]):
         self._search_timer = self.set_timer(self.debounce, self.run_search)
 
     @on(Input.Submitted, "#query")
-    def _query_submitted(self) -> None:
-        self.run_search()
+    def _query_submitted(self, event: Input.Submitted) -> None:
+        waiting = self._search_timer is not None  # cleared when its search starts
+        if waiting or self.page is None or self.page.query != event.value:
+            self.run_search()  # now, rather than after the typing pause
         self.action_focus_results()
 
     @on(Input.Changed, "#since")
@@ -249,6 +251,9 @@ class BrowseApp(App[None]):
             self.run_search()
 
     def run_search(self) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+            self._search_timer = None
         self._generation += 1
         self._showing_similar = False
         query = self._main.query_one("#query", Input).value
