@@ -15,11 +15,13 @@ from typing import Any
 
 import pytest
 
+from focal_search import explore
 from focal_search.index import open_index, sync_index
 from focal_search.search import Filters, Searcher
 from focal_search.tui.session import (
     DIMENSIONS,
     BrowseSession,
+    Dimension,
     FilterState,
     available,
     export_marks,
@@ -117,10 +119,33 @@ def test_each_facet_ignores_its_own_selection(session: BrowseSession) -> None:
     assert facets["lang"] == {"en": 1}
 
 
-def test_kind_filter_appears_only_when_index_and_library_have_it() -> None:
-    names = [d.name for d in available(DIMENSIONS, {"lang", "author"})]
-    assert names[:2] == ["lang", "author"] and "kind" not in names
-    assert FilterState(since="2001").filters([]) == Filters(since="2001")
+def test_kind_filter_appears_only_when_index_and_library_have_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    columns = {"lang", "author_names", "sort_date"}
+    assert [d.name for d in available(DIMENSIONS, columns)] == ["lang", "author"]
+    # An index with a `kind` column, a library that counts it: the list appears, its
+    # selection applied as a query clause while Filters has no field for it.
+    monkeypatch.setitem(explore.FACETS, "kind", "kind")
+    dims = available(DIMENSIONS, columns | {"kind"})
+    assert [d.name for d in dims] == ["lang", "author", "kind"]
+    state = FilterState(selected={"kind": frozenset({"listing", "article"})})
+    assert state.query("smart border", dims) == '(smart border) (kind:"article" OR kind:"listing")'
+    assert state.query("", dims) == '(kind:"article" OR kind:"listing")'
+    assert state.query("smart border", dims, skip="kind") == "smart border"
+    assert FilterState(since="2001").filters(dims) == Filters(since="2001")
+
+
+def test_a_selection_applied_as_a_query_clause_filters(session: BrowseSession) -> None:
+    # The query-clause path, on a field every index has: language as a clause.
+    session.dimensions = [Dimension("lang", "Language", "no_such_filter", query_field="lang")]
+    state = FilterState(selected={"lang": frozenset({"fr"})})
+    page = session.search("border", state)
+    assert page.query == "border" and [h.lang for h in page.hits] == ["fr"]
+    facets = session.facets("border", state)
+    assert dict(facets.lists[0].values) == {"en": 3, "fr": 1}  # its own selection ignored
+    assert dict(facets.years) == {"2008": 1}  # the year counts follow it
+    assert sum(n for _, n in session.facets("", state).years) == 1
 
 
 def test_export_marks_writes_csv_in_mark_order(session: BrowseSession, tmp_path: Path) -> None:

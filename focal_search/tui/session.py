@@ -27,32 +27,35 @@ TOP_VALUES = 12  # values listed per filter (selected values are always listed)
 
 @dataclass(frozen=True)
 class Dimension:
-    """A filter list: the facet that counts it and the ``Filters`` field that applies it."""
+    """A filter list: the facet that counts it, and how a selection is applied."""
 
     name: str  # facet name in explore.FACETS, and the FilterState key
     label: str
-    filters_field: str  # the Filters keyword that restricts by it
+    filters_field: str  # the library Filters keyword that restricts by it, if Filters has it
+    query_field: str | None = None  # else: a query clause on this field ("kind:listing")
 
 
-# Every filter list browse knows about, shown when the index and the library have it.
-# "kind" (article / listing page) needs a `kind` field in the schema, a "kind" facet
-# in explore.FACETS and `Filters.kinds`: nothing else here changes when they exist.
+# Every filter list browse knows about, shown when the index and the library have it:
+# the index must hold the facet's column, and the selection must be expressible (as a
+# Filters field, or as a clause of the query language).
 DIMENSIONS = (
     Dimension("lang", "Language", "langs"),
     Dimension("author", "Authors", "authors"),
-    Dimension("kind", "Kind", "kinds"),
+    Dimension("kind", "Kind", "kinds", query_field="kind"),  # article / listing pages
 )
+_FILTERS_FIELDS = frozenset(f.name for f in dataclasses.fields(Filters))
 
 
 def available(dimensions: tuple[Dimension, ...], schema_fields: set[str]) -> list[Dimension]:
     """The dimensions this index and this version of the library can count and filter."""
-    filter_fields = {f.name for f in dataclasses.fields(Filters)}
     return [
         d
         for d in dimensions
-        if d.name in explore.FACETS
-        and d.filters_field in filter_fields
-        and (d.name != "kind" or "kind" in schema_fields)
+        if explore.FACETS.get(d.name) in schema_fields
+        and (
+            d.filters_field in _FILTERS_FIELDS
+            or (d.query_field is not None and d.query_field in schema_fields)
+        )
     ]
 
 
@@ -62,16 +65,31 @@ class FilterState:
     until: str | None = None
     selected: dict[str, frozenset[str]] = field(default_factory=dict)  # dimension -> values
 
+    def _chosen(self, dimensions: list[Dimension], skip: str | None) -> list[Dimension]:
+        return [d for d in dimensions if d.name != skip and self.selected.get(d.name)]
+
     def filters(self, dimensions: list[Dimension], *, skip: str | None = None) -> Filters:
         """As library ``Filters``; ``skip`` leaves one dimension out (for its own counts)."""
         options: dict[str, Any] = {
-            d.filters_field: tuple(sorted(self.selected.get(d.name, ())))
-            for d in dimensions
-            if d.name != skip and self.selected.get(d.name)
+            d.filters_field: tuple(sorted(self.selected[d.name]))
+            for d in self._chosen(dimensions, skip)
+            if d.filters_field in _FILTERS_FIELDS
         }
         if skip != "year":
             options.update(since=self.since, until=self.until)
         return Filters(**options)
+
+    def query(self, text: str, dimensions: list[Dimension], *, skip: str | None = None) -> str:
+        """``text`` with a clause for each selection that ``Filters`` cannot express."""
+        clauses = [
+            "(" + " OR ".join(f'{d.query_field}:"{v.replace(chr(34), "")}"' for v in values) + ")"
+            for d in self._chosen(dimensions, skip)
+            if d.filters_field not in _FILTERS_FIELDS and d.query_field is not None
+            for values in [sorted(self.selected[d.name])]
+        ]
+        if not clauses:
+            return text
+        return " ".join(([f"({text})"] if text.strip() else []) + clauses)
 
 
 @dataclass
@@ -121,7 +139,9 @@ class BrowseSession:
             filters = state.filters(self.dimensions)
             if not query.strip():
                 return Page(query, [], 0, {}, (time.monotonic() - started) * 1000)
-            results = self.searcher.search(query, limit=PAGE, filters=filters, snippets=False)
+            results = self.searcher.search(
+                state.query(query, self.dimensions), limit=PAGE, filters=filters, snippets=False
+            )
             hits = list(results.hits)
             marker = self.searcher.marker(query)
             counts = {}
@@ -147,24 +167,28 @@ class BrowseSession:
             return self._facets(query if query.strip() else None, state)
 
     def _facets(self, query: str | None, state: FilterState) -> Facets:
-        found: dict[Filters, list[int]] = {}
+        found: dict[tuple[Filters, str], list[int]] = {}
+
+        def narrowed(skip: str | None) -> tuple[Filters, str]:
+            text = state.query(query or "", self.dimensions, skip=skip)
+            return state.filters(self.dimensions, skip=skip), text
 
         def docs(skip: str | None) -> list[int]:
-            filters = state.filters(self.dimensions, skip=skip)
-            if filters not in found:
-                found[filters] = (
-                    self.searcher.all_docs(filters)
-                    if query is None
-                    else self.searcher.matching_docs(query, filters=filters)
+            filters, text = key = narrowed(skip)
+            if key not in found:
+                found[key] = (
+                    self.searcher.matching_docs(text, filters=filters)
+                    if text.strip()
+                    else self.searcher.all_docs(filters)
                 )
-            return found[filters]
+            return found[key]
 
         # Each list counts the matches as if nothing were selected in it, so that
         # choosing a second author or language stays possible. Lists whose filters
         # come out the same share one count (with nothing selected: a single one).
-        groups: dict[Filters, list[str]] = {}
+        groups: dict[tuple[Filters, str], list[str]] = {}
         for name in [d.name for d in self.dimensions] + ["year"]:
-            groups.setdefault(state.filters(self.dimensions, skip=name), []).append(name)
+            groups.setdefault(narrowed(name), []).append(name)
         counted: dict[str, explore.Facet] = {}
         for names in groups.values():
             skip = names[0]
