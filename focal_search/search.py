@@ -19,7 +19,7 @@ from .analysis import ANALYZED, analyzed_language, name_analyzer
 from .columns import column_rows
 from .documents import Article
 from .errors import ArticleNotFound, QuerySyntaxError
-from .highlight import FieldMatcher, Snippet, Span, best_snippets, lead_snippet, match_spec
+from .highlight import FieldMatcher, Snippet, best_snippets, lead_snippet, match_spec
 from .index import FocalIndex
 from .query import QueryParser, prune, unknown_fields
 from .schema import FIELD_BOOSTS, TEXT_FIELDS, date_range, lang_field
@@ -168,12 +168,6 @@ class Searcher:
             }
             for lang in langs
         }
-
-    @property
-    def reader(self) -> Any:
-        """The searcher's own index reader (opening another costs ~30-200 ms, and
-        each one holds files open until it is closed)."""
-        return self._searcher.reader()
 
     def __enter__(self) -> Searcher:
         return self
@@ -370,6 +364,34 @@ class Searcher:
         for docnum in docs:
             yield _article(self._searcher.stored_fields(docnum))
 
+    @property
+    def reader(self) -> Any:
+        """The searcher's own index reader (opening another costs ~30-200 ms, and
+        each one holds files open until it is closed)."""
+        return self._searcher.reader()
+
+    def marker(self, text: str, *, any_words: bool = False) -> Marker:
+        """Finds where ``text`` matches inside whole articles (for concordances and
+        previews): the engine's own matches, stemmed and accent-folded."""
+        q = self._parsers[any_words].parse(text)
+        spec = match_spec(
+            q,
+            self._searcher.reader(),
+            [lang_field(n, lang) for lang in self._matchers for n in _HIGHLIGHTED],
+        )
+        return Marker(
+            {
+                lang: {
+                    name: matcher.with_query(
+                        spec.terms.get(lang_field(name, lang), set()),
+                        spec.phrases.get(lang_field(name, lang), []),
+                    )
+                    for name, matcher in by_name.items()
+                }
+                for lang, by_name in self._matchers.items()
+            }
+        )
+
     def _suggest(self, found: SearchResults) -> None:
         from .spelling import suggest
 
@@ -412,20 +434,15 @@ class Searcher:
                 )
         return related
 
-    def marker(self, text: str, *, any_words: bool = False) -> Marker:
-        """Finds where ``text`` matches inside whole articles (for concordances and
-        previews): the engine's own matches, stemmed and accent-folded."""
-        q = self._parsers[any_words].parse(text)
-        return Marker(self._field_matchers(q))
-
-    def _field_matchers(self, q: wq.Query) -> dict[str, dict[str, FieldMatcher]]:
-        """Per analyzer language and text field, a matcher for the words of ``q``."""
+    def _hits(
+        self, q: wq.Query, results: Any, offset: int, *, scored: bool, snippets: bool
+    ) -> Iterator[Hit]:
         spec = match_spec(
             q,
             self._searcher.reader(),
             [lang_field(n, lang) for lang in self._matchers for n in _HIGHLIGHTED],
         )
-        return {
+        matchers = {
             lang: {
                 name: matcher.with_query(
                     spec.terms.get(lang_field(name, lang), set()),
@@ -435,11 +452,6 @@ class Searcher:
             }
             for lang, by_name in self._matchers.items()
         }
-
-    def _hits(
-        self, q: wq.Query, results: Any, offset: int, *, scored: bool, snippets: bool
-    ) -> Iterator[Hit]:
-        matchers = self._field_matchers(q)
         fallback = next(iter(matchers.values()))
         for rank, hit in enumerate(results[offset:], start=offset + 1):
             stored = hit.fields()
@@ -462,28 +474,6 @@ class Searcher:
                 captures=max(1, len(captures)),
                 capture_urls=list(dict.fromkeys(c.url for c in captures if c.url)),
             )
-
-
-class Marker:
-    """The matches of one query in any article, by text field (title, body, bio)."""
-
-    def __init__(self, matchers: dict[str, dict[str, FieldMatcher]]) -> None:
-        self._matchers = matchers
-        self._fallback = next(iter(matchers.values()))
-
-    def _matcher(self, article: Article, name: str) -> FieldMatcher:
-        return self._matchers.get(analyzed_language(article.lang), self._fallback)[name]
-
-    def spans(self, article: Article, name: str) -> list[Span]:
-        """Every matched word of field ``name`` (each word of a phrase on its own)."""
-        matcher = self._matcher(article, name)
-        return matcher.spans(getattr(article, name)) if matcher else []
-
-    def occurrences(self, article: Article, name: str) -> list[Span]:
-        """Every match of field ``name``, a phrase as one span from its first word to
-        its last, in text order."""
-        matcher = self._matcher(article, name)
-        return matcher.occurrences(getattr(article, name)) if matcher else []
 
 
 def _sort_facet(sort: str) -> Any:
@@ -534,3 +524,26 @@ def _snippets(stored: dict[str, Any], matchers: dict[str, FieldMatcher]) -> list
             spans = matchers[name].spans(text)
             found.extend(best_snippets(name, text, spans, SNIPPETS_PER_HIT - len(found)))
     return found or lead_snippet("body", stored.get("body") or "")
+
+
+class Marker:
+    """The matches of one query in any article, by text field (title, body, bio), as
+    (start, end) character spans."""
+
+    def __init__(self, matchers: dict[str, dict[str, FieldMatcher]]) -> None:
+        self._matchers = matchers
+        self._fallback = next(iter(matchers.values()))
+
+    def _matcher(self, article: Article, name: str) -> FieldMatcher:
+        return self._matchers.get(analyzed_language(article.lang), self._fallback)[name]
+
+    def spans(self, article: Article, name: str) -> list[tuple[int, int]]:
+        """Every matched word of field ``name`` (each word of a phrase on its own)."""
+        matcher = self._matcher(article, name)
+        return matcher.spans(getattr(article, name)) if matcher else []
+
+    def occurrences(self, article: Article, name: str) -> list[tuple[int, int]]:
+        """Every match of field ``name``, a phrase as one span from its first word to
+        its last, in text order."""
+        matcher = self._matcher(article, name)
+        return matcher.occurrences(getattr(article, name)) if matcher else []
