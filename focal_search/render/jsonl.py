@@ -19,12 +19,6 @@ Every line is one JSON object ``{"type": TYPE, "data": {...}}``. For each query:
   "missing"}``, else null). Always the last line.
 * ``error``   — in a batch, a query that failed: ``query``, ``message``, ``hint``.
 
-``show`` prints one ``article`` line (with ``captures``: ``{id, url, captured}``
-newest first, and ``translations``: ``{id, lang, title, location}``) and ``stats``
-one ``stats`` line. Text never
-contains markup or colour. Fields may be added in later versions; none is ever
-renamed or removed.
-
 ``kwic`` prints ``begin`` (as above, plus ``width``), one ``occurrence`` line per match
 — ``query``, ``n`` (line number), ``id``, ``url``, ``title``, ``date``, ``lang``,
 ``location``, ``field`` ("body" or "bio"), ``start`` and ``end`` (code-point offsets of
@@ -32,6 +26,12 @@ the match in that field), ``left``, ``match``, ``right`` (context, whitespace co
 — and ``summary``: ``query``, ``total`` (matching articles), ``shown``,
 ``occurrences`` (all of them, or null when the lines stopped at the limit before every
 article was read), ``elapsed_ms``, ``warnings`` (written by render/kwic.py).
+
+``show`` prints one ``article`` line (with ``captures``: ``{id, url, captured}``
+newest first, and ``translations``: ``{id, lang, title, location}``) and ``stats``
+one ``stats`` line. Text never
+contains markup or colour. Fields may be added in later versions; none is ever
+renamed or removed.
 """
 
 from __future__ import annotations
