@@ -481,6 +481,144 @@ def trend(
     raise typer.Exit(EXIT_FOUND if found else EXIT_NOTHING)
 
 
+class KwicSort(str, Enum):
+    relevance = "relevance"
+    date = "date"
+    left = "left"
+    right = "right"
+    match = "match"
+
+
+@app.command()
+def kwic(
+    text: Annotated[
+        str, typer.Argument(metavar="QUERY", show_default=False, help="What to search for.")
+    ],
+    width: Annotated[
+        int, typer.Option("--width", "-w", min=1, max=500, help="Characters of context each side.")
+    ] = 40,
+    sort: Annotated[
+        KwicSort,
+        typer.Option(
+            "--sort",
+            help="Order: relevance (best articles first), date (oldest first), or by the "
+            "words just left or right of the match, or the match itself.",
+        ),
+    ] = KwicSort.relevance,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            "-n",
+            min=1,
+            show_default=False,
+            help="Show at most N lines (default 50).",
+        ),
+    ] = None,
+    all_hits: Annotated[bool, typer.Option("--all", help="Show every occurrence.")] = False,
+    json_out: JsonOption = False,
+    tsv: TsvOption = False,
+    no_header: NoHeaderOption = False,
+    color: ColorOption = Color.auto,
+    author: AuthorOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    lang: LangOption = None,
+    any_words: AnyOption = False,
+    corpus: CorpusOption = None,
+    index: IndexOption = None,
+) -> None:
+    """Keyword in context: every occurrence of the query's matches, one per line.
+
+    Left context, the match, right context, aligned, with the article's date and
+    title. Matches are the engine's own: `border` also shows "borders" and
+    "Border"; a phrase shows as one match.
+
+    \b
+    Examples:
+      focal-search kwic '"smart border"' --sort left
+      focal-search kwic border --since 2001 --until 2005 --width 30
+      focal-search kwic NORAD --all --tsv > norad.tsv
+
+    Exit status: 0 if an occurrence was shown, 1 if none, 2 on error.
+    """
+    from . import kwic as concordances
+    from .render import kwic as render_kwic
+    from .search import Searcher
+
+    out = _results_format(
+        json=json_out,
+        tsv=tsv,
+        files=False,
+        count=False,
+        null=False,
+        no_header=no_header,
+        all_hits=all_hits,
+        limit=limit,
+        default_limit=50,
+    )
+    filters = _filters(author, since, until, lang)
+    with _open_or_build(config.resolve(corpus, index)) as ix, Searcher(ix) as searcher:
+        found = concordances.concordance(
+            searcher,
+            text,
+            width=width,
+            sort=sort.value,
+            limit=out.limit,
+            filters=filters,
+            any_words=any_words,
+        )
+        if out.name == "json":
+            shown = render_kwic.jsonl(found)
+        elif out.name == "tsv":
+            shown = render_kwic.tsv(found, header=out.header)
+        else:
+            from .render.human import Output
+
+            shown = render_kwic.human(found, Output(sys.stdout, color.value))
+    if out.name != "json":
+        for warning in found.warnings:
+            _stderr_line(f"warning: {warning}")
+    raise typer.Exit(EXIT_FOUND if shown else EXIT_NOTHING)
+
+
+@app.command()
+def browse(
+    text: Annotated[
+        str,
+        typer.Argument(metavar="[QUERY]", show_default=False, help="A query to start with."),
+    ] = "",
+    corpus: CorpusOption = None,
+    index: IndexOption = None,
+) -> None:
+    """Browse the archive interactively: search as you type, filter, read, mark, export.
+
+    A full-screen view in the terminal (works over SSH; honours NO_COLOR). The keys
+    are shown at the bottom: / search, arrows move, Enter opens, n/N next/previous
+    match, m marks, e exports the marks, s similar articles, c copies the URL,
+    f filters, Ctrl+Q quits.
+
+    \b
+    Examples:
+      focal-search browse
+      focal-search browse '"smart border"'
+
+    Exit status: 0 when closed, 2 on error.
+    """
+    from .search import Searcher
+
+    if not sys.stdin.isatty() or not sys.stdout.isatty():
+        raise FocalSearchError(
+            "browse needs a terminal", hint="for scripts use `focal-search query` or `kwic`"
+        )
+    # Textual is loaded here only: no other command pays for it.
+    from .tui import browse as run_browser
+
+    locations = config.resolve(corpus, index)
+    with _open_or_build(locations) as ix, Searcher(ix) as searcher:
+        run_browser(searcher, text, corpus=locations.corpus)
+
+
 @app.command()
 def reindex(
     full: Annotated[
@@ -755,6 +893,7 @@ def _results_format(
     no_header: bool,
     all_hits: bool,
     limit: int | None,
+    default_limit: int = 10,
 ) -> _ResultsFormat:
     """Check the output options together, in one place: two formats at once, or an
     option that only goes with another, is a usage error."""
@@ -776,7 +915,7 @@ def _results_format(
     if all_hits and limit is not None:
         raise typer.BadParameter("--all and --limit cannot be used together")
     # Lists (-l) show every match unless told otherwise, like grep -l.
-    shown = None if all_hits or (limit is None and name == "files") else (limit or 10)
+    shown = None if all_hits or (limit is None and name == "files") else (limit or default_limit)
     return _ResultsFormat(name, shown, header=not no_header, null=null)
 
 

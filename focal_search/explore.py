@@ -34,7 +34,7 @@ def facets(searcher: Searcher, docs: list[int], names: list[str], top: int = 10)
     unknown = [n for n in names if n not in FACETS]
     if unknown:
         raise ValueError(f"unknown facet {unknown[0]!r} (facets: {', '.join(FACETS)})")
-    reader = searcher.index.whoosh.reader()
+    reader = searcher.reader
     counters = {name: Counter[str]() for name in names}
     missing = Counter[str]()
     columns = tuple(FACETS[n] for n in names)
@@ -83,7 +83,7 @@ def trend(
 ) -> Trend:
     if by not in PERIODS:
         raise ValueError(f"unknown period {by!r} (use year or month)")
-    reader = searcher.index.whoosh.reader()
+    reader = searcher.reader
     every = searcher.all_docs(filters)
     totals: Counter[str] = Counter()
     undated = 0

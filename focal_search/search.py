@@ -376,6 +376,44 @@ class Searcher:
             translations=self._translations(stored),
         )
 
+    def load(self, ref: str, corpus: Path | None = None) -> Article:
+        """The article alone, without its captures and translations (cheaper than
+        ``article`` when many are read, as for a concordance)."""
+        return _article(self._stored(ref, corpus))
+
+    def load_docs(self, docs: list[int]) -> Iterator[Article]:
+        """The articles with these document numbers (from ``matching_docs``)."""
+        for docnum in docs:
+            yield _article(self._searcher.stored_fields(docnum))
+
+    @property
+    def reader(self) -> Any:
+        """The searcher's own index reader (opening another costs ~30-200 ms, and
+        each one holds files open until it is closed)."""
+        return self._searcher.reader()
+
+    def marker(self, text: str, *, any_words: bool = False) -> Marker:
+        """Finds where ``text`` matches inside whole articles (for concordances and
+        previews): the engine's own matches, stemmed and accent-folded."""
+        q = self._parsers[any_words].parse(text)
+        spec = match_spec(
+            q,
+            self._searcher.reader(),
+            [lang_field(n, lang) for lang in self._matchers for n in _HIGHLIGHTED],
+        )
+        return Marker(
+            {
+                lang: {
+                    name: matcher.with_query(
+                        spec.terms.get(lang_field(name, lang), set()),
+                        spec.phrases.get(lang_field(name, lang), []),
+                    )
+                    for name, matcher in by_name.items()
+                }
+                for lang, by_name in self._matchers.items()
+            }
+        )
+
     def _suggest(self, found: SearchResults) -> None:
         from .spelling import suggest
 
@@ -531,3 +569,26 @@ def _snippets(stored: dict[str, Any], matchers: dict[str, FieldMatcher]) -> list
             spans = matchers[name].spans(text)
             found.extend(best_snippets(name, text, spans, SNIPPETS_PER_HIT - len(found)))
     return found or lead_snippet("body", stored.get("body") or "")
+
+
+class Marker:
+    """The matches of one query in any article, by text field (title, body, bio), as
+    (start, end) character spans."""
+
+    def __init__(self, matchers: dict[str, dict[str, FieldMatcher]]) -> None:
+        self._matchers = matchers
+        self._fallback = next(iter(matchers.values()))
+
+    def _matcher(self, article: Article, name: str) -> FieldMatcher:
+        return self._matchers.get(analyzed_language(article.lang), self._fallback)[name]
+
+    def spans(self, article: Article, name: str) -> list[tuple[int, int]]:
+        """Every matched word of field ``name`` (each word of a phrase on its own)."""
+        matcher = self._matcher(article, name)
+        return matcher.spans(getattr(article, name)) if matcher else []
+
+    def occurrences(self, article: Article, name: str) -> list[tuple[int, int]]:
+        """Every match of field ``name``, a phrase as one span from its first word to
+        its last, in text order."""
+        matcher = self._matcher(article, name)
+        return matcher.occurrences(getattr(article, name)) if matcher else []

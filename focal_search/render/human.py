@@ -66,6 +66,11 @@ class Output:
     def blank(self) -> None:
         self.line([])
 
+    @property
+    def width(self) -> int | None:
+        """Columns of the terminal lines are wrapped to; None when not wrapping."""
+        return int(self._console.width) if self.wrap and self._console is not None else None
+
     def table(self, title: str, rows: Sequence[tuple[str, str]]) -> None:
         """A two-column table: a Rich table when styled, aligned text otherwise."""
         if self._console is None:

@@ -17,6 +17,13 @@ Every line is one JSON object ``{"type": TYPE, "data": {...}}``. For each query:
   its words, else null), ``warnings`` (list of strings), ``facets`` (with
   ``--facets``: per facet ``{"counts": [{"value", "count"}...], "other",
   "missing"}``, else null). Always the last line.
+* ``occurrence`` — ``kwic`` only, one per match, between its ``begin`` (which adds
+  ``width``) and ``summary`` (``query``, ``total`` matching articles, ``shown``,
+  ``occurrences``: all of them, or null when the lines stopped at the limit first,
+  ``elapsed_ms``, ``warnings``): ``query``, ``n`` (line number), ``id``, ``url``,
+  ``title``, ``date``, ``lang``, ``location``, ``field`` ("body" or "bio"), ``start``
+  and ``end`` (code-point offsets of the match in that field), ``left``, ``match``,
+  ``right`` (the context, whitespace collapsed). Written by render/kwic.py.
 * ``error``   — in a batch, a query that failed: ``query``, ``message``, ``hint``.
 
 ``show`` prints one ``article`` line (with ``kind``, ``date_source``: where the
