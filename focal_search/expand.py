@@ -57,7 +57,7 @@ def expand_query(searcher: Any, q: wq.Query, feedback: Iterable[int]) -> wq.Quer
     # Terrier weighs a query term by qtf / max qtf and an added one by w / max w;
     # our query terms weigh qtf (repeats, see query._weigh_repeats), so the added
     # ones are scaled by the query's heaviest term instead: the same ratio.
-    heaviest = max((boost for _, boost in asked.values()), default=1.0)
+    heaviest = max(asked.values(), default=1.0)
     top = max(weights.values())
     extra = [
         wq.Term(lang_field(name, lang), term, boost=FIELD_BOOSTS[name] * heaviest * w / top)
@@ -69,7 +69,7 @@ def expand_query(searcher: Any, q: wq.Query, feedback: Iterable[int]) -> wq.Quer
 
 
 def expansion_weights(
-    searcher: Any, feedback: Iterable[int], asked: dict[tuple[str, str], tuple[str, float]]
+    searcher: Any, feedback: Iterable[int], asked: dict[tuple[str, str], float]
 ) -> dict[tuple[str, str], float]:
     """The Bo1 weights of the words chosen to expand a query, keyed by (language, term).
     ``asked`` holds the query's own terms (which need not pass the document minimum)."""
@@ -104,15 +104,14 @@ def expansion_weights(
     return dict(best)
 
 
-def _query_terms(q: wq.Query) -> dict[tuple[str, str], tuple[str, float]]:
-    """The query's words in the body fields, (language, term) -> (field, weight);
-    a body term's boost is its query-term frequency times the body boost."""
+def _query_terms(q: wq.Query) -> dict[tuple[str, str], float]:
+    """The query's words, (language, term) -> query-term frequency, read from its
+    body-field terms (whose boost is that frequency times the body boost)."""
     bodies = {lang_field("body", lang): lang for lang in ANALYZED}
-    found: dict[tuple[str, str], tuple[str, float]] = {}
+    found: dict[tuple[str, str], float] = {}
     leaves = [q] if q.is_leaf() else list(q.leaves())
     for leaf in leaves:
         if isinstance(leaf, wq.Term) and leaf.fieldname in bodies and isinstance(leaf.text, str):
             key = (bodies[leaf.fieldname], leaf.text)
-            found[key] = (leaf.fieldname, leaf.boost / FIELD_BOOSTS["body"])
+            found[key] = leaf.boost / FIELD_BOOSTS["body"]
     return found
-

@@ -95,7 +95,7 @@ def test_bo1_favours_words_concentrated_in_the_feedback() -> None:
 def test_expansion_picks_shared_words_not_one_article_words(glaciers: Searcher) -> None:
     reader = glaciers._searcher.reader()
     top = list(range(reader.doc_count_all()))[:3]  # a, b, c: written first
-    asked = {("en", "glacier"): ("body_en", 1.0)}
+    asked = {("en", "glacier"): 1.0}
     weights = expansion_weights(glaciers._searcher, top, asked)
     words = {term for _, term in weights}
     stem = text_analyzer("en").term
