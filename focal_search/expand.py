@@ -28,7 +28,7 @@ from typing import Any
 
 from whoosh import query as wq
 
-from .analysis import ANALYZED, analyzed_language, is_stop_term, text_analyzer
+from .analysis import ANALYZED, analyzed_language, is_stop_term
 from .query import prune
 from .schema import FIELD_BOOSTS, TEXT_FIELDS, lang_field
 
@@ -81,7 +81,10 @@ def expansion_weights(
     for docnum in feedback:
         stored = searcher.stored_fields(docnum)
         lang = analyzed_language(stored.get("lang"))
-        terms = Counter(t.text for t in text_analyzer(lang)(stored.get("body") or ""))
+        # The index's own analyzer: the same terms as the postings, and its memo of
+        # stems is kept from one query to the next.
+        analyzer = searcher.schema[lang_field("body", lang)].analyzer
+        terms = Counter(t.text for t in analyzer(stored.get("body") or ""))
         for term, tf in terms.items():
             in_feedback[lang, term] += tf
             in_docs[lang, term] += 1
