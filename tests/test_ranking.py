@@ -157,3 +157,25 @@ def test_cli_expands_by_default_and_no_expand_turns_it_off(
     assert default == expanded != plain
     assert sorted(expanded) == sorted(plain)
     assert expanded.index("docs.jsonl#e") < expanded.index("docs.jsonl#d")
+
+
+def test_feedback_words_stay_in_their_article_language(
+    write_corpus: WriteCorpus, tmp_path: Path
+) -> None:
+    records = [
+        {"id": "en1", "text": "glacier ice sheet moraine", "lang": "en"},
+        {"id": "en2", "text": "glacier ice sheet crevasse", "lang": "en"},
+        {"id": "fr1", "text": "glacier calotte glaciaire moraine", "lang": "fr"},
+        {"id": "fr2", "text": "glacier calotte glaciaire crevasse", "lang": "fr"},
+        {"id": "x", "text": "harbour cargo cranes", "lang": "en"},
+    ]
+    corpus = write_corpus({"docs.jsonl": "".join(json.dumps(r) + "\n" for r in records)})
+    sync_index(corpus, tmp_path / "ix")
+    with open_index(tmp_path / "ix") as ix, Searcher(ix) as searcher:
+        whoosh = searcher._searcher
+        docs = {whoosh.stored_fields(d)["id"].split("#")[1]: d for d in range(4)}
+        weights = expansion_weights(whoosh, [docs["en1"], docs["fr1"], docs["fr2"]], {})
+        assert ("fr", text_analyzer("fr").term("calotte")) in weights
+        assert ("en", text_analyzer("en").term("sheet")) not in weights  # one English article
+        fed = searcher.search("glacier", any_words=True, suggest=False, snippets=False, expand=True)
+        assert {h.id.split("#")[1] for h in fed.hits} == {"en1", "en2", "fr1", "fr2"}
