@@ -246,6 +246,13 @@ def query(
         typer.Option("--sort", help="Order: relevance, date (oldest first), -date (newest first)."),
     ] = Sort.relevance,
     any_words: AnyOption = False,
+    expand: Annotated[
+        bool,
+        typer.Option(
+            "--expand/--no-expand",
+            help="Re-rank with the words of the best matches (pseudo-relevance feedback).",
+        ),
+    ] = True,
     facets: Annotated[
         str | None,
         typer.Option(
@@ -310,6 +317,7 @@ def query(
             _filters(author, since, until, lang),
             sort=sort,
             any_words=any_words,
+            expand=expand,
             corpus=corpus,
             index=index,
         )
@@ -330,6 +338,7 @@ def query(
                     sort=sort.value,
                     any_words=any_words,
                     snippets=out.snippets,
+                    expand=expand,
                 )
                 if facet_names:
                     results.facets = _facets(
@@ -815,6 +824,7 @@ def _export(
     *,
     sort: Sort,
     any_words: bool,
+    expand: bool = False,
     corpus: Path | None,
     index: Path | None,
 ) -> NoReturn:
@@ -835,6 +845,7 @@ def _export(
             sort=sort.value,
             any_words=any_words,
             snippets="snippet" in names,
+            expand=expand,
         )
         with _progress("Exporting") as on_progress:
             rows = export.write(

@@ -175,6 +175,8 @@ class Evaluator:
             return self._phrase(q)
         if isinstance(q, wq.Not):
             return self._not(q)
+        if isinstance(q, wq.AndMaybe):
+            return _maybe(self._eval(q.a), self._eval(q.b))
         if isinstance(q, wq.AndNot):
             return _difference(self._eval(q.a), self._eval(q.b))
         if isinstance(q, type(wq.NullQuery)):
@@ -327,6 +329,15 @@ def _union(parts: list[Matches]) -> Matches:
     scores = np.zeros(ids.size, dtype=np.float64)
     np.add.at(scores, where, np.concatenate([p.scores for p in parts]))
     return Matches(ids, scores)
+
+
+def _maybe(a: Matches, b: Matches) -> Matches:
+    """``a``'s matches; where ``b`` matches too, its score is added (Whoosh's AndMaybe,
+    which takes no boost of its own)."""
+    both = np.isin(b.ids, a.ids, assume_unique=True)
+    scores = a.scores.copy()
+    scores[np.searchsorted(a.ids, b.ids[both])] += b.scores[both]
+    return Matches(a.ids, scores)
 
 
 def _difference(a: Matches, b: Matches) -> Matches:

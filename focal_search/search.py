@@ -203,12 +203,16 @@ class Searcher:
         any_words: bool = False,
         suggest: bool = True,
         snippets: bool = True,
+        expand: bool = False,
     ) -> SearchResults:
         """Rank the articles matching ``text``; ``limit=None`` returns every hit.
 
         With ``suggest``, a query that finds few or nothing also gets a did-you-mean
         and (for an AND query that finds nothing) the count of its OR form. Without
         ``snippets``, hits carry no passages (for lists, counts and evaluations).
+        With ``expand``, a relevance ranking is redone with the words of its best
+        matches added (pseudo-relevance feedback, see expand.py): the same matches,
+        re-ranked.
         """
         started = time.monotonic()
         if sort not in SORTS:
@@ -218,6 +222,11 @@ class Searcher:
         runnable = prune(q, self._searcher.reader())
         wanted = None if limit is None else offset + limit
         narrowed = filters.query()
+        if expand and sort == "relevance":
+            from .expand import FEEDBACK_DOCS, expand_query
+
+            top = self._run(runnable, limit=FEEDBACK_DOCS, filter=narrowed)
+            runnable = expand_query(self._searcher, runnable, [doc for doc, _ in top.rows])
         ranked = self._run(runnable, limit=wanted, filter=narrowed, sort=sort)
         found = SearchResults(
             query=text,
