@@ -181,3 +181,27 @@ def test_ranked_search_equals_exhaustive_reference(index_dir: Path, arrays: bool
             assert searcher.count(text, filters=filters) == len(ref), text
             checked += bool(ref)
     assert checked > 90  # most generated queries match something
+
+
+@pytest.mark.parametrize("arrays", [False, True], ids=["whoosh", "arrays"])
+def test_expanded_search_equals_exhaustive_reference(index_dir: Path, arrays: bool) -> None:
+    """With pseudo-relevance feedback, the ranking is that of the expanded query, built
+    from the reference's own best three: same count, ids, order and scores."""
+    from focal_search.expand import FEEDBACK_DOCS, expand_query
+
+    with open_index(index_dir) as ix, Searcher(ix, arrays=arrays) as searcher:
+        ws = searcher._searcher
+        pages = _pages(ws)
+        ids = {d: ws.stored_fields(d)["id"] for d in pages}
+        for text, filters in _queries(searcher, 40):
+            ref = _reference(searcher, text, filters, pages)
+            q = prune(searcher._parsers[False].parse(text), ws.reader())
+            expanded = expand_query(ws, q, [d for d, _ in ref[:FEEDBACK_DOCS]])
+            scores = reference_matches(ws, expanded)
+            ref = sorted(((d, scores[d]) for d, _ in ref), key=lambda i: (-i[1], i[0]))
+            found = searcher.search(
+                text, limit=10, filters=filters, snippets=False, suggest=False, expand=True
+            )
+            got = [(h.id, h.score or 0.0) for h in found.hits]
+            assert found.total == len(ref) and len(got) == len(ref[:10]), text
+            _check_page(got, ref, ids, 0)
