@@ -147,9 +147,12 @@ def _walk_postings(m: Any) -> Postings:
 class Evaluator:
     """Evaluates query trees on one segment, every match scored."""
 
-    def __init__(self, segment: SegmentArrays, weighting: Any) -> None:
+    def __init__(self, segment: SegmentArrays, weighting: Any, *, scored: bool = True) -> None:
+        """Without ``scored`` only the matching documents count (filters, masks): terms
+        that a prefix, wildcard or range stands for are then read as arrays too."""
         self.segment = segment
         self.weighting = weighting
+        self.scored = scored
         self._context = segment.searcher.context(needs_current=False, weighting=weighting)
 
     def matches(self, q: wq.Query) -> Matches:
@@ -181,6 +184,9 @@ class Evaluator:
             return _difference(self._eval(q.a), self._eval(q.b))
         if isinstance(q, type(wq.NullQuery)):
             return Matches.empty()
+        if not self.scored and isinstance(q, wq.MultiTerm) and q.field() is not None:
+            words = q._btexts(self.segment.reader)
+            return _union([self._term(wq.Term(q.field(), word)) for word in words if word])
         return self._whoosh(q)
 
     def _term(self, q: wq.Term) -> Matches:
@@ -375,13 +381,13 @@ class ArraySearch:
         id_parts: list[np.ndarray] = []
         score_parts: list[np.ndarray] = []
         for segment, offset in self.segments:
-            evaluator = Evaluator(segment, self.searcher.weighting)
-            found = evaluator.matches(q)
+            found = Evaluator(segment, self.searcher.weighting).matches(q)
+            narrowing = Evaluator(segment, self.searcher.weighting, scored=False)
             keep: np.ndarray | None = None
             if filter is not None and len(found):
-                keep = np.isin(found.ids, evaluator.matches(filter).ids, assume_unique=True)
+                keep = np.isin(found.ids, narrowing.matches(filter).ids, assume_unique=True)
             if mask is not None and len(found):
-                outside = ~np.isin(found.ids, evaluator.matches(mask).ids, assume_unique=True)
+                outside = ~np.isin(found.ids, narrowing.matches(mask).ids, assume_unique=True)
                 keep = outside if keep is None else keep & outside
             if keep is not None:
                 found = Matches(found.ids[keep], found.scores[keep])
