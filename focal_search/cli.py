@@ -23,9 +23,10 @@ from . import __version__, config
 from .errors import ArticleNotFound, CorpusMissing, FocalSearchError, IndexMissing
 
 if TYPE_CHECKING:
+    from .engine import Engine
     from .index import FocalIndex, SyncReport
     from .render import ResultsRenderer
-    from .search import Filters, Searcher, SearchResults
+    from .search import Filters, SearchResults
 
 EXIT_FOUND, EXIT_NOTHING, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEBUG_ENV = "FOCAL_SEARCH_DEBUG"
@@ -74,10 +75,11 @@ CorpusOption = Annotated[
     ),
 ]
 IndexOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--index",
-        help=f"Index folder [env: {config.INDEX_ENV}; default: ./index]",
+        help="Index folder, or an OpenSearch index URL http://HOST:9200/NAME "
+        f"[env: {config.INDEX_ENV}; default: ./index]",
         show_default=False,
     ),
 ]
@@ -277,8 +279,6 @@ def query(
     corpus: CorpusOption = None,
     index: IndexOption = None,
 ) -> None:
-    from .search import Searcher
-
     out = _results_format(
         json=json_out,
         tsv=tsv,
@@ -316,7 +316,7 @@ def query(
     renderer = out.renderer(color, batch=batch)
 
     found = failed = False
-    with _open_or_build(config.resolve(corpus, index)) as ix, Searcher(ix) as searcher:
+    with _engine(config.resolve(corpus, index)) as searcher:
         for q in _queries(text, queries_from):
             try:
                 results = searcher.search(
@@ -380,8 +380,6 @@ def similar(
     Exit status: 0 if something similar was found, 1 if not (or no such article),
     2 on error.
     """
-    from .search import Searcher
-
     out = _results_format(
         json=json_out,
         tsv=tsv,
@@ -394,7 +392,7 @@ def similar(
     )
     renderer = out.renderer(color, batch=False)
     locations = config.resolve(corpus, index)
-    with _open_or_build(locations) as ix, Searcher(ix) as searcher:
+    with _engine(locations) as searcher:
         try:
             results = searcher.similar(
                 ref,
@@ -449,9 +447,7 @@ def trend(
 
     Exit status: 0 if any query matched, 1 if none did, 2 on error.
     """
-    from . import explore
     from .render import trend as render_trend
-    from .search import Searcher
 
     fmt = _results_format(
         json=json_out,
@@ -464,8 +460,8 @@ def trend(
         limit=None,
     ).name
     filters = _filters(author, since, until, lang)
-    with _open_or_build(config.resolve(corpus, index)) as ix, Searcher(ix) as searcher:
-        result = explore.trend(searcher, queries, by=by.value, filters=filters, any_words=any_words)
+    with _engine(config.resolve(corpus, index)) as engine:
+        result = engine.trend(queries, by=by.value, filters=filters, any_words=any_words)
     if fmt == "json":
         render_trend.jsonl(result)
     elif fmt == "tsv":
@@ -495,6 +491,16 @@ def reindex(
         float,
         typer.Option("--wait", min=0, help="Seconds to wait for another reindex to finish."),
     ] = 10.0,
+    part: Annotated[
+        str | None,
+        typer.Option(
+            "--part",
+            metavar="K/N",
+            show_default=False,
+            help="OpenSearch only: index share K of N of the files (a stable split, "
+            "for several machines sharing one corpus).",
+        ),
+    ] = None,
     corpus: CorpusOption = None,
     index: IndexOption = None,
 ) -> None:
@@ -507,15 +513,14 @@ def reindex(
     Examples:
       focal-search reindex
       focal-search reindex --full --corpus ~/archives/focal --index ~/.cache/focal-index
+      focal-search reindex --index http://localhost:9200/focal --part 3/8
     """
-    from .index import sync_index
-
     locations = config.resolve(corpus, index)
-    with _progress() as on_progress:
-        report = sync_index(
+    with _progress() as on_progress, _engine(locations, build=False) as engine:
+        report = engine.sync(
             locations.corpus,
-            locations.index,
             full=full,
+            part=_part(part),
             optimize=optimize,
             lock_wait=wait,
             on_skip=_warn_skip,
@@ -549,13 +554,10 @@ def show(
 
     Exit status: 0 if the article exists, 1 if not, 2 on error.
     """
-    from .index import open_index
-    from .search import Searcher
-
     locations = config.resolve(corpus, index)
-    with open_index(locations.index) as ix, Searcher(ix) as searcher:
+    with _engine(locations, build=False) as engine:
         try:
-            article = searcher.article(ref, corpus=locations.corpus)
+            article = engine.article(ref, corpus=locations.corpus)
         except ArticleNotFound as err:
             _stderr_line(err.message)
             raise typer.Exit(EXIT_NOTHING) from None
@@ -583,10 +585,8 @@ def stats(
       focal-search stats
       focal-search stats --json | jq .data.by_year
     """
-    from .index import open_index
-
-    with open_index(config.resolve(corpus, index).index) as ix:
-        summary = ix.stats()
+    with _engine(config.resolve(corpus, index), build=False) as engine:
+        summary = engine.stats()
     if json_out:
         from .render import jsonl
 
@@ -595,6 +595,26 @@ def stats(
         from .render.human import Output, render_stats
 
         render_stats(summary, Output(sys.stdout, color.value))
+
+
+def _engine(locations: config.Locations, *, build: bool = True) -> Engine:
+    """The index that answers: OpenSearch for a URL, else the folder (built first on a
+    fresh checkout when ``build``)."""
+    from .engine import open_engine
+
+    if locations.url is not None:
+        return open_engine(locations.url)
+    return open_engine(locations.index, _open_or_build(locations) if build else None)
+
+
+def _part(value: str | None) -> tuple[int, int] | None:
+    """--part K/N as (K, N), 1 <= K <= N."""
+    if value is None:
+        return None
+    k, sep, n = value.partition("/")
+    if sep and k.strip().isdigit() and n.strip().isdigit() and 1 <= int(k) <= int(n):
+        return int(k), int(n)
+    raise typer.BadParameter(f"--part takes K/N with 1 <= K <= N (e.g. 3/8), not {value!r}")
 
 
 def _open_or_build(locations: config.Locations) -> FocalIndex:
@@ -630,13 +650,10 @@ def _filters(
 
 
 def _facets(
-    searcher: Searcher, q: str, names: list[str], top: int, *, filters: Filters, any_words: bool
+    engine: Engine, q: str, names: list[str], top: int, *, filters: Filters, any_words: bool
 ) -> list[Any]:
-    from . import explore
-
     try:
-        docs = searcher.matching_docs(q, filters=filters, any_words=any_words)
-        return explore.facets(searcher, docs, names, top)
+        return engine.facets(q, names, top, filters=filters, any_words=any_words)
     except ValueError as err:
         raise typer.BadParameter(str(err)) from None
 
@@ -650,10 +667,9 @@ def _export(
     sort: Sort,
     any_words: bool,
     corpus: Path | None,
-    index: Path | None,
+    index: str | None,
 ) -> NoReturn:
     from .render import export
-    from .search import Searcher
 
     names = (
         [f.strip() for f in fields.split(",") if f.strip()]
@@ -661,8 +677,8 @@ def _export(
         else list(export.DEFAULT_FIELDS)
     )
     export.check(path, names)
-    with _open_or_build(config.resolve(corpus, index)) as ix, Searcher(ix) as searcher:
-        results = searcher.search(
+    with _engine(config.resolve(corpus, index)) as engine:
+        results = engine.search(
             text,
             limit=None,
             filters=filters,

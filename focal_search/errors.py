@@ -42,3 +42,15 @@ class QuerySyntaxError(FocalSearchError):
 
 class ArticleNotFound(FocalSearchError):
     """An id, path or URL given by the user names no indexed article."""
+
+
+class ClusterUnreachable(FocalSearchError):
+    """The OpenSearch cluster named by the index URL does not answer."""
+
+
+class ClusterAuthFailed(FocalSearchError):
+    """The OpenSearch cluster refused the credentials (or their absence)."""
+
+
+class ClusterRejected(FocalSearchError):
+    """The cluster refused a request or some documents of a reindex."""
