@@ -440,3 +440,27 @@ def test_queries_answer_with_one_node_down(both: tuple[LocalEngine, Any]) -> Non
         fresh.close()
     finally:
         subprocess.run([str(SCRIPT), "start-node", "2"], check=True, timeout=240)
+
+
+ANALYSED = [
+    ("en", "America's borders, the U.S. and Canada's smugglers: running crossings"),
+    ("en", "Mérida Initiative; Haïti’s naïve coöperation — 2009-03 élan"),
+    ("fr", "Les élections présidentielles: l’économie, la frontière et les États-Unis"),
+    ("es", "Las fronteras de México y la migración centroamericana; señoras, niños"),
+    ("und", "Zürich Straße Ærø façade"),
+    ("en", "Decomposed: e\u0301lan cafe\u0301s; snake_case U.S.A. 3.5% x’s ½ Ⅻ"),
+    ("fr", "Qu’est-ce que l'Amérique? Œuvre, cœur, déjà-vu, garçons’s"),
+]
+
+
+@pytest.mark.opensearch
+@pytest.mark.parametrize(("lang", "text"), ANALYSED)
+def test_cluster_analysis_matches_ours(both: tuple[LocalEngine, Any], lang: str, text: str) -> None:
+    from focal_search.analysis import text_analyzer
+
+    _, remote = both
+    ours = [t.text for t in text_analyzer(lang)(text)]
+    found = remote.client.indices.analyze(
+        index=remote.name, body={"analyzer": f"focal_{lang}", "text": text}
+    )
+    assert [t["token"] for t in found["tokens"]] == ours

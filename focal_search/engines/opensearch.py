@@ -32,6 +32,7 @@ from ..errors import (
     ClusterUnreachable,
     CorpusMissing,
     FocalSearchError,
+    IndexIncompatible,
     IndexMissing,
     QuerySyntaxError,
 )
@@ -148,16 +149,22 @@ def part_of(source: str, part: tuple[int, int]) -> bool:
 
 def index_body(shards: int = 1, replicas: int = 1) -> dict[str, Any]:
     """Settings and mappings of a focal-search index: our analyzers, our fields."""
-    fold = ["lowercase", "focal_possessive", "asciifolding"]
+    fold = ["lowercase", "focal_possessive"]
     analyzers: dict[str, Any] = {
         f"focal_{lang}": {
             "type": "custom",
+            "char_filter": ["focal_fold"],
             "tokenizer": "focal_words",
             "filter": fold + ([f"focal_stem_{lang}"] if lang in STEMMERS else []),
         }
         for lang in ANALYZED
     }
-    analyzers["focal_names"] = {"type": "custom", "tokenizer": "focal_words", "filter": fold}
+    analyzers["focal_names"] = {
+        "type": "custom",
+        "char_filter": ["focal_fold"],
+        "tokenizer": "focal_words",
+        "filter": fold,
+    }
     keyword = {"type": "keyword", "ignore_above": KEYWORD_LIMIT}
     stored_only = {"type": "keyword", "index": False, "doc_values": False}
     properties: dict[str, Any] = {
@@ -208,14 +215,12 @@ def index_body(shards: int = 1, replicas: int = 1) -> dict[str, Any]:
             # BM25 with our k1 and b (scoring.py); field weights ride on the query.
             "similarity": {"default": {"type": "BM25", "k1": 1.6, "b": 0.75}},
             "analysis": {
+                # Our accent folding, character for character (Lucene's asciifolding
+                # differs: ß -> ss, æ -> ae); folding before or after splitting words gives
+                # the same words, as no word character folds to a non-word one.
+                "char_filter": {"focal_fold": {"type": "mapping", "mappings": _fold_rules()}},
                 "tokenizer": {
-                    # Our word pattern (analysis.WORD_PATTERN), with Unicode \w as in Python.
-                    "focal_words": {
-                        "type": "pattern",
-                        "pattern": WORD_PATTERN,
-                        "group": 0,
-                        "flags": "UNICODE_CHARACTER_CLASS",
-                    }
+                    "focal_words": {"type": "pattern", "pattern": _java_pattern(), "group": 0}
                 },
                 "filter": {
                     "focal_possessive": {
@@ -233,6 +238,34 @@ def index_body(shards: int = 1, replicas: int = 1) -> dict[str, Any]:
         },
         "mappings": {"dynamic": "strict", "properties": properties},
     }
+
+
+# What Python's \w matches in str (letters, digits of every kind, "_"), spelled for Java,
+# whose \w and \b differ (ASCII-only, or marks included, depending on flags and version).
+_JAVA_WORD = r"[\p{L}\p{N}_]"
+
+
+def _java_pattern() -> str:
+    """analysis.WORD_PATTERN with the same meaning in Java's regex dialect."""
+    pattern = WORD_PATTERN.replace(r"\b", f"(?!{_JAVA_WORD})")
+    return pattern.replace(r"\w", _JAVA_WORD)
+
+
+def _fold_rules() -> list[str]:
+    """Whoosh's accent_map (ours) as mapping rules, for word characters only (the
+    others never reach our folding: they are not part of any word)."""
+    from whoosh.support.charset import accent_map
+
+    rules = []
+    for code, folded in sorted(accent_map.items()):
+        char = chr(code)
+        if (char.isalnum() or char == "_") and folded and folded != char:
+            rules.append(f"{_escape(char)} => {_escape(folded)}")
+    return rules
+
+
+def _escape(text: str) -> str:
+    return "".join(f"\\u{ord(c):04x}" for c in text)
 
 
 def document(article: Article, source: str, fingerprint: str) -> dict[str, Any]:
@@ -427,6 +460,21 @@ class OpenSearchEngine:
             )
         with self._errors():
             current = self._physical()
+            if current and not full:
+                found = self._read_meta(current[0]).get("schema_version")
+                if found != SCHEMA_VERSION:
+                    if part is not None:
+                        raise IndexIncompatible(
+                            f"the index {self.name!r} has format {found}; this focal-search "
+                            f"writes format {SCHEMA_VERSION}",
+                            hint="rebuild it once with `focal-search reindex --full` (no --part)",
+                        )
+                    if on_notice:
+                        on_notice(
+                            f"the index {self.name!r} has format {found}, this focal-search "
+                            f"writes format {SCHEMA_VERSION}; rebuilding it from scratch"
+                        )
+                    full = True
             full = full or not current
             report = SyncReport(full=full)
 
@@ -463,6 +511,10 @@ class OpenSearchEngine:
                     index=target, body={"index": {"refresh_interval": "1s"}}
                 )
                 self.client.indices.refresh(index=target)
+                if optimize:
+                    self.client.indices.forcemerge(
+                        index=target, max_num_segments=1, request_timeout=3600
+                    )
                 report.articles, duplicates = self._counts(target)
                 self._write_meta(target, corpus, duplicates, created=full)
                 if full:
@@ -663,8 +715,6 @@ class OpenSearchEngine:
             with self._errors():
                 self._meta = self._read_meta()
             if self._meta.get("schema_version") != SCHEMA_VERSION:
-                from ..errors import IndexIncompatible
-
                 raise IndexIncompatible(
                     f"the index {self.name!r} on {self.location.display} has format "
                     f"{self._meta.get('schema_version', 'unknown')}; this focal-search needs "
