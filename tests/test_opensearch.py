@@ -320,7 +320,9 @@ def test_duplicates_snippets_facets_trend_show_stats(both: tuple[LocalEngine, An
         got = remote.trend(["border", "trade"], by=by)
         want_trend = local.trend(["border", "trade"], by=by)
         assert (got.periods, got.totals, got.undated) == (
-            want_trend.periods, want_trend.totals, want_trend.undated
+            want_trend.periods,
+            want_trend.totals,
+            want_trend.undated,
         )
         assert [s.counts for s in got.series] == [s.counts for s in want_trend.series]
     view = remote.article("records/articles.jsonl#nafta")
@@ -333,7 +335,10 @@ def test_duplicates_snippets_facets_trend_show_stats(both: tuple[LocalEngine, An
     assert ids and not ids & {"records/articles.jsonl#nafta", "records/recapture.jsonl#nafta"}
     stats, local_stats = remote.stats(), local.stats()
     assert (stats.articles, stats.by_year, stats.by_lang, stats.authors) == (
-        local_stats.articles, local_stats.by_year, local_stats.by_lang, local_stats.authors
+        local_stats.articles,
+        local_stats.by_year,
+        local_stats.by_lang,
+        local_stats.authors,
     )
     fixed = remote.search("smuglers")
     assert fixed.did_you_mean == "smugglers" and fixed.did_you_mean_total == 1  # fmt: skip
