@@ -23,13 +23,9 @@ from typer.testing import CliRunner
 from focal_search.cli import app
 from focal_search.engine import LocalEngine, open_engine
 from focal_search.engines.dsl import translate
-from focal_search.engines.opensearch import (
-    OpenSearchEngine,
-    _mask,
-    _unmark,
-    parse_location,
-    part_of,
-)
+from focal_search.engines.opensearch import OpenSearchEngine, _unmark
+from focal_search.engines.opensearch_location import _mask, parse_location
+from focal_search.engines.opensearch_sync import part_of
 from focal_search.errors import FocalSearchError, IndexMissing
 from focal_search.query import QueryParser
 from focal_search.schema import build_schema
@@ -234,7 +230,7 @@ def _new_name() -> str:
 
 
 def _drop(engine: OpenSearchEngine) -> None:
-    physical = engine._physical()
+    physical = engine.physical()
     if physical:
         engine.client.indices.delete(index=",".join(physical), ignore_unavailable=True)
     engine.close()
@@ -392,9 +388,9 @@ def test_incremental_reindex_swap_and_rejection(tmp_path: Path) -> None:
         assert _ids(engine, "sharply") == ["b.txt"] and _ids(engine, "pipelines") == []
         assert engine.sync(corpus).unchanged == 2  # nothing to do the second time
 
-        before = engine._physical()
+        before = engine.physical()
         rebuilt = engine.sync(corpus, full=True)
-        after = engine._physical()
+        after = engine.physical()
         assert rebuilt.full and len(after) == 1 and after != before
         assert not engine.client.indices.exists(index=before[0])  # the old one is gone
         assert sorted(_ids(engine, "quotas OR tariffs")) == ["b.txt", "c.txt"]
