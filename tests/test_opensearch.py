@@ -416,6 +416,16 @@ def test_incremental_reindex_swap_and_rejection(tmp_path: Path) -> None:
         (corpus / "e.txt").write_text(focal_page("Epsilon fees", None, ["Fees stayed."]))
         done = sum(engine.sync(corpus, part=(k, 2)).added for k in (1, 2))
         assert done == 1 and _ids(engine, "fees") == ["e.txt"]
+        # A first run with --part creates the index; the other parts fill it.
+        split = OpenSearchEngine(f"{url}/{_new_name()}")
+        try:
+            added = [split.sync(corpus, part=(k, 2)).added for k in (1, 2)]
+            names = sorted(p.name for p in corpus.glob("*.txt"))
+            assert added == [sum(part_of(n, (k, 2)) for n in names) for k in (1, 2)]
+            everything = "tariffs OR quotas OR levies OR fees"
+            assert sorted(_ids(split, everything)) == ["b.txt", "c.txt", "d.txt", "e.txt"]
+        finally:
+            _drop(split)
         with pytest.raises(IndexMissing):
             OpenSearchEngine(f"{url}/{_new_name()}").count("x")
     finally:

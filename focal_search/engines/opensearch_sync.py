@@ -90,7 +90,10 @@ def sync(
                         f"writes format {SCHEMA_VERSION}; rebuilding it from scratch"
                     )
                 full = True
-        full = full or not current
+        # A first run with --part creates the index (and its alias) and fills its share
+        # incrementally, so the other parts can add theirs; without --part it is a build.
+        creating = not current
+        full = full or (creating and part is None)
         report = SyncReport(full=full)
 
         def skip(path: Path, reason: str) -> None:
@@ -104,6 +107,10 @@ def sync(
         if full:
             target = _create_physical(engine)
             indexed: dict[str, _Source] = {}
+        elif creating:
+            target = _create_physical(engine)
+            _swap(engine, target, [])
+            indexed = {}
         else:
             target = current[0]
             indexed = {
@@ -292,6 +299,10 @@ def _indexed_sources(engine: OpenSearchEngine, target: str) -> dict[str, _Source
     ):
         doc = hit["_source"]
         entry = sources.setdefault(doc["source"], _Source(doc["fingerprint"]))
+        if entry.fingerprint != doc["fingerprint"]:
+            # A run that died between two bulk requests left this file half-updated:
+            # no stamp matches, so the next run reads it again (and converges).
+            entry.fingerprint = ":"
         entry.ids.add(doc["id"])
     return sources
 
