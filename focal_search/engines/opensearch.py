@@ -290,17 +290,12 @@ class OpenSearchEngine:
             body["sort"] = [{"_score": "desc"}, {"id": "asc"}]
         highlighting = snippets and highlight is not None
         if self.dedupe:
-            # One hit per page, showing its newest matching capture.
-            newest: dict[str, Any] = {
-                "name": "newest",
-                "size": 1,
-                "sort": [{"capture_time": "desc"}],
-            }
-            if highlighting:
-                newest["highlight"] = _highlight()
-            body["collapse"] = {"field": "canonical", "inner_hits": newest}
+            # One hit per page; the inner hit names its newest matching capture (only
+            # the id: highlighting inside inner hits costs one more search per hit).
+            newest = {"name": "newest", "size": 1, "sort": [{"capture_time": "desc"}]}
+            body["collapse"] = {"field": "canonical", "inner_hits": {**newest, "_source": False}}
             body["aggs"] = pages_agg()
-        elif highlighting:
+        if highlighting:
             body["highlight"] = _highlight()
         first = min(limit, PAGE) if limit is not None else PAGE
         found = self._search({**body, "from": offset, "size": first})
@@ -329,17 +324,43 @@ class OpenSearchEngine:
         while given < wanted and page:
             batch = page[: wanted - given]
             captures = self._captures_of(batch) if self.dedupe else {}
+            newest = self._newest(body, batch) if self.dedupe else {}
             for raw in batch:
                 given += 1
-                yield self._hit(raw, offset + given, captures, scored=scored, snippets=snippets)
+                shown = newest.get(raw["_id"], raw)
+                yield self._hit(
+                    raw, shown, offset + given, captures, scored=scored, snippets=snippets
+                )
             if given >= wanted:
                 return
             size = min(PAGE, wanted - given)
             page = self._search({**body, "from": offset + given, "size": size})["hits"]["hits"]
 
+    def _newest(self, body: dict[str, Any], batch: list[dict[str, Any]]) -> dict[str, Any]:
+        """For hits that are not their page's newest matching capture: that capture
+        (with its highlights), by the hit's _id. Usually none; then no request."""
+        wanted: dict[str, str] = {}
+        for raw in batch:
+            inner = raw.get("inner_hits", {}).get("newest", {}).get("hits", {}).get("hits")
+            if inner and inner[0]["_id"] != raw["_id"]:
+                wanted[inner[0]["_id"]] = raw["_id"]
+        if not wanted:
+            return {}
+        request: dict[str, Any] = {
+            "query": {
+                "bool": {"must": [body["query"]], "filter": [{"ids": {"values": list(wanted)}}]}
+            },
+            "size": len(wanted),
+        }
+        if "highlight" in body:
+            request["highlight"] = body["highlight"]
+        found = self._search(request)
+        return {wanted[doc["_id"]]: doc for doc in found["hits"]["hits"]}
+
     def _hit(
         self,
         raw: dict[str, Any],
+        shown: dict[str, Any],
         rank: int,
         captures: dict[str, list[Any]],
         *,
@@ -349,10 +370,6 @@ class OpenSearchEngine:
         from ..highlight import lead_snippet
         from ..search import Hit
 
-        shown = raw
-        inner = raw.get("inner_hits", {}).get("newest", {}).get("hits", {}).get("hits")
-        if inner:
-            shown = inner[0]
         stored = shown["_source"]
         marks = _spans(stored, shown.get("highlight") or {}) if snippets else {}
         passages = (

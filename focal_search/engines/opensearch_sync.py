@@ -264,6 +264,9 @@ def _swap(engine: OpenSearchEngine, target: str, previous: list[str]) -> None:
     A concrete index of that name (not an alias) is removed in the same step."""
     replicas = env_int(REPLICAS_ENV, 1)
     if replicas:
+        # Flushed first, the replicas copy finished segment files instead of indexing
+        # every operation of the translog again.
+        engine.client.indices.flush(index=target)
         engine.client.indices.put_settings(
             index=target, body={"index": {"number_of_replicas": replicas}}
         )
