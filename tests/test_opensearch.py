@@ -359,12 +359,15 @@ def test_json_lines_have_the_same_shape(both: tuple[LocalEngine, Any]) -> None:
         ["show", "smart-border.txt", "--json"],
         ["stats", "--json"],
         ["trend", "border", "--json"],
+        ["similar", "records/articles.jsonl#nafta", "--json", "--limit", "1"],
     ):
         mine = _jsonl([*args, "--index", str(local.folder)])
         theirs = _jsonl([*args, "--index", remote.location.display])
         assert _shape(theirs) == _shape(mine), args
         hits = [line["data"]["id"] for line in theirs if line["type"] == "hit"]
-        assert sorted(hits) == sorted(line["data"]["id"] for line in mine if line["type"] == "hit")
+        if args[0] != "similar":  # more-like-this ranks by other key terms than ours
+            want = sorted(line["data"]["id"] for line in mine if line["type"] == "hit")
+            assert sorted(hits) == want, args
 
 
 @pytest.mark.opensearch

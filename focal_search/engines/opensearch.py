@@ -71,6 +71,12 @@ class OpenSearchEngine:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def forget(self) -> None:
+        """Drop what was learnt of the index (after a reindex changed it)."""
+        self._meta = None
+        self._langs = None
+        self._parsers = {}
+
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
@@ -201,8 +207,10 @@ class OpenSearchEngine:
     def langs(self) -> list[str]:
         """Analyzer languages present in the index (as the local Searcher finds them)."""
         if self._langs is None:
-            found = self._search({"size": 0, "aggs": {"l": {"terms": {"field": "alang"}}}})
-            present = {b["key"] for b in found["aggregations"]["l"]["buckets"]}
+            present = self.meta.get("langs")
+            if not isinstance(present, list):  # written by a reindex before they were kept
+                found = self._search({"size": 0, "aggs": {"l": {"terms": {"field": "alang"}}}})
+                present = [b["key"] for b in found["aggregations"]["l"]["buckets"]]
             self._langs = [lang for lang in ANALYZED if lang in present] or ["en"]
         return self._langs
 

@@ -137,8 +137,8 @@ def sync(
                 engine.client.indices.forcemerge(
                     index=target, max_num_segments=1, request_timeout=3600
                 )
-            report.articles, duplicates = _counts(engine, target)
-            _write_meta(engine, target, corpus, duplicates, created=full)
+            report.articles, duplicates, langs = _counts(engine, target)
+            _write_meta(engine, target, corpus, duplicates, langs, created=full)
             if full:
                 _swap(engine, target, current)
         except BaseException:
@@ -310,21 +310,29 @@ def _indexed_sources(engine: OpenSearchEngine, target: str) -> dict[str, _Source
     return sources
 
 
-def _counts(engine: OpenSearchEngine, target: str) -> tuple[int, int]:
+def _counts(engine: OpenSearchEngine, target: str) -> tuple[int, int, list[str]]:
+    """Articles, extra captures of a page, and the analyzer languages present."""
     found = engine.client.search(
         index=target,
         body={
             "size": 0,
             "track_total_hits": True,
-            "aggs": pages_agg(),
+            "aggs": {**pages_agg(), "langs": {"terms": {"field": "alang"}}},
         },
     )
     total = int(found["hits"]["total"]["value"])
-    return total, total - int(found["aggregations"]["pages"]["value"])
+    langs = sorted(b["key"] for b in found["aggregations"]["langs"]["buckets"])
+    return total, total - int(found["aggregations"]["pages"]["value"]), langs
 
 
 def _write_meta(
-    engine: OpenSearchEngine, target: str, corpus: Path, duplicates: int, *, created: bool
+    engine: OpenSearchEngine,
+    target: str,
+    corpus: Path,
+    duplicates: int,
+    langs: list[str],
+    *,
+    created: bool,
 ) -> None:
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     meta = {} if created else dict(engine.read_meta(target))
@@ -334,10 +342,11 @@ def _write_meta(
         corpus=str(corpus.resolve()),
         last_reindex=now,
         duplicates=duplicates,
+        langs=langs,  # saves every search a request to find them
     )
     meta.setdefault("created", now)
     engine.client.indices.put_mapping(index=target, body={"_meta": meta})
-    engine._meta = None
+    engine.forget()
 
 
 def part_of(source: str, part: tuple[int, int]) -> bool:
