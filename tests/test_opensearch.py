@@ -26,7 +26,12 @@ from focal_search.engines.dsl import translate
 from focal_search.engines.opensearch import OpenSearchEngine, _unmark
 from focal_search.engines.opensearch_location import _mask, parse_location
 from focal_search.engines.opensearch_sync import part_of
-from focal_search.errors import FocalSearchError, IndexMissing
+from focal_search.errors import (
+    ClusterAuthFailed,
+    ClusterRejected,
+    FocalSearchError,
+    IndexMissing,
+)
 from focal_search.query import QueryParser
 from focal_search.schema import build_schema
 from focal_search.search import Filters
@@ -69,6 +74,35 @@ def test_cli_url_errors_are_one_line_and_hide_the_password() -> None:
         assert words in result.stderr
         assert "s3cret" not in result.output + result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_client_errors_become_our_errors_without_credentials() -> None:
+    from opensearchpy import exceptions as ex
+
+    engine = OpenSearchEngine("http://ana:s3cret@127.0.0.1:9/focal")
+    denied = {
+        "error": {"type": "security_exception", "reason": "no permissions for [indices:data/read]"}
+    }
+    cases: list[tuple[Exception, type[FocalSearchError], str]] = [
+        (
+            ex.AuthenticationException(401, "security_exception", {}),
+            ClusterAuthFailed,
+            "credentials",
+        ),
+        (
+            ex.AuthorizationException(403, "security_exception", denied),
+            ClusterAuthFailed,
+            "no permissions",
+        ),
+        (ex.NotFoundError(404, "index_not_found_exception", {}), IndexMissing, "no index 'focal'"),
+        (ex.TransportError(429, "rejected_execution", {}), ClusterRejected, "refused the request"),
+    ]
+    for raised, kind, words in cases:
+        with pytest.raises(kind, match=words) as caught:
+            with engine.errors():
+                raise raised
+        assert "s3cret" not in caught.value.message + (caught.value.hint or "")
+        assert "127.0.0.1:9/focal" in caught.value.message
 
 
 def test_parts_are_stable_and_cover_every_file() -> None:
