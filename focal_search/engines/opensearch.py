@@ -298,10 +298,9 @@ class OpenSearchEngine:
             body["sort"] = [{"_score": "desc"}, {"id": "asc"}]
         highlighting = snippets and highlight is not None
         if self.dedupe:
-            # One hit per page; the inner hit names its newest matching capture (only
-            # the id: highlighting inside inner hits costs one more search per hit).
-            newest = {"name": "newest", "size": 1, "sort": [{"capture_time": "desc"}]}
-            body["collapse"] = {"field": "canonical", "inner_hits": {**newest, "_source": False}}
+            # One hit per page (which capture is shown is settled in _hits: inner hits
+            # would cost one more search per hit).
+            body["collapse"] = {"field": "canonical"}
             body["aggs"] = pages_agg()
         if highlighting:
             body["highlight"] = _highlight()
@@ -331,8 +330,10 @@ class OpenSearchEngine:
         page = found["hits"]["hits"]
         while given < wanted and page:
             batch = page[: wanted - given]
-            captures = self._captures_of(batch) if self.dedupe else {}
-            newest = self._newest(body, batch) if self.dedupe else {}
+            captures, newest_ids = (
+                self._captures_of(batch, body["query"]) if self.dedupe else ({}, {})
+            )
+            newest = self._newest(body, batch, newest_ids) if newest_ids else {}
             for raw in batch:
                 given += 1
                 shown = newest.get(raw["_id"], raw)
@@ -344,14 +345,16 @@ class OpenSearchEngine:
             size = min(PAGE, wanted - given)
             page = self._search({**body, "from": offset + given, "size": size})["hits"]["hits"]
 
-    def _newest(self, body: dict[str, Any], batch: list[dict[str, Any]]) -> dict[str, Any]:
+    def _newest(
+        self, body: dict[str, Any], batch: list[dict[str, Any]], newest_ids: dict[str, str]
+    ) -> dict[str, Any]:
         """For hits that are not their page's newest matching capture: that capture
         (with its highlights), by the hit's _id. Usually none; then no request."""
         wanted: dict[str, str] = {}
         for raw in batch:
-            inner = raw.get("inner_hits", {}).get("newest", {}).get("hits", {}).get("hits")
-            if inner and inner[0]["_id"] != raw["_id"]:
-                wanted[inner[0]["_id"]] = raw["_id"]
+            newest = newest_ids.get(raw["_source"]["canonical"])
+            if newest is not None and newest != raw["_id"]:
+                wanted[newest] = raw["_id"]
         if not wanted:
             return {}
         request: dict[str, Any] = {
@@ -402,28 +405,39 @@ class OpenSearchEngine:
             capture_urls=list(dict.fromkeys(c.url for c in mine if c.url)),
         )
 
-    def _captures_of(self, batch: list[dict[str, Any]]) -> dict[str, list[Any]]:
-        """Every capture of the pages of these hits, newest first."""
+    def _captures_of(
+        self, batch: list[dict[str, Any]], dsl: Dsl | None = None
+    ) -> tuple[dict[str, list[Any]], dict[str, str]]:
+        """Every capture of the pages of these hits, newest first; and, by page, the
+        _id of its newest capture that matches ``dsl`` (the one a hit shows)."""
         from ..search import Capture
 
         keys = sorted({raw["_source"]["canonical"] for raw in batch})
+        query: Dsl = {"terms": {"canonical": keys}}
+        if dsl is not None:
+            # A named clause that does not filter: matched_queries says which match.
+            named = {"bool": {"filter": [dsl], "_name": "match"}}
+            query = {"bool": {"filter": [query], "should": [named]}}
         found = self._search(
             {
                 "size": CAPTURES_SHOWN * len(keys),
-                "query": {"terms": {"canonical": keys}},
+                "query": query,
                 "_source": ["id", "url", "captured", "canonical"],
                 "sort": [{"capture_time": "desc"}, {"id": "asc"}],
             }
         )
         out: dict[str, list[Any]] = {}
+        newest: dict[str, str] = {}
         for hit in found["hits"]["hits"]:
             doc = hit["_source"]
             out.setdefault(doc["canonical"], []).append(
                 Capture(doc["id"], doc.get("url"), doc.get("captured"))
             )
+            if "match" in hit.get("matched_queries", ()):
+                newest.setdefault(doc["canonical"], hit["_id"])
         for caps in out.values():
             caps.sort(key=lambda c: c.captured or "", reverse=True)
-        return out
+        return out, newest
 
     def _suggest(self, found: SearchResults) -> None:
         corrected = self._did_you_mean(found.query)
@@ -591,7 +605,9 @@ class OpenSearchEngine:
         stored = self._stored(ref, corpus)
         captures = [Capture(stored["id"], stored.get("url"), stored.get("captured"))]
         if self.dedupe:
-            captures = self._captures_of([{"_source": stored}]).get(stored["canonical"], captures)
+            captures = self._captures_of([{"_source": stored}])[0].get(
+                stored["canonical"], captures
+            )
         related: list[Related] = []
         if stored.get("pair_key"):
             seen = {stored["canonical"]}
