@@ -474,8 +474,10 @@ def test_incremental_reindex_swap_and_rejection(tmp_path: Path) -> None:
 def test_queries_answer_with_one_node_down(both: tuple[LocalEngine, Any]) -> None:
     """With one replica, stopping the second node loses no answer (node 1 serves)."""
     _, remote = both
-    if not SCRIPT.exists() or os.environ.get("FOCAL_SEARCH_TEST_OPENSEARCH_NODES") == "external":
-        pytest.skip("the cluster is not ours to stop")
+    ours = subprocess.run([str(SCRIPT), "url"], capture_output=True, text=True, timeout=30)
+    running = subprocess.run([str(SCRIPT), "status"], capture_output=True, text=True, timeout=30)
+    if ours.stdout.strip() != _cluster_url() or running.stdout.strip() == "stopped":
+        pytest.skip("the cluster was not started by scripts/opensearch-cluster: not ours to stop")
     health = f"{_cluster_url()}/_cluster/health?wait_for_status=green&timeout=60s"
     with urllib.request.urlopen(health, timeout=70) as answer:
         assert json.load(answer)["status"] == "green"
