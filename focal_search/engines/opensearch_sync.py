@@ -122,17 +122,20 @@ def sync(
         todo = [f for f in files if _stamp(indexed.get(f.id)) != f.stamp]
         changed = {f.id for f in todo}
         report.unchanged = sum(
-            len(indexed[f.id].ids) for f in files if f.id in indexed and f.id not in changed
+            indexed[f.id].count for f in files if f.id in indexed and f.id not in changed
         )
         gone = [s for s in indexed if s not in seen]
+        _load_ids(engine, target, indexed, [f.id for f in todo if f.id in indexed] + gone)
         try:
-            rejected = _apply(
-                engine, target, todo, gone, indexed, report, skip, on_warning, on_progress
-            )
-            engine.client.indices.put_settings(
-                index=target, body={"index": {"refresh_interval": "1s"}}
-            )
-            engine.client.indices.refresh(index=target)
+            rejected: list[tuple[str, str]] = []
+            if full or todo or gone:  # a no-op reindex changes no setting
+                rejected = _apply(
+                    engine, target, todo, gone, indexed, report, skip, on_warning, on_progress
+                )
+                engine.client.indices.put_settings(
+                    index=target, body={"index": {"refresh_interval": "1s"}}
+                )
+                engine.client.indices.refresh(index=target)
             if optimize:
                 engine.client.indices.forcemerge(
                     index=target, max_num_segments=1, request_timeout=3600
@@ -290,24 +293,56 @@ def _swap(engine: OpenSearchEngine, target: str, previous: list[str]) -> None:
 
 
 def _indexed_sources(engine: OpenSearchEngine, target: str) -> dict[str, _Source]:
-    """source -> fingerprint and article ids, as the index holds them."""
+    """source -> fingerprint and article count, as the index holds them: a composite
+    aggregation, so a no-op reindex reads no article (their ids are fetched only for
+    the files that changed or went, by _load_ids)."""
+    sources: dict[str, _Source] = {}
+    after: dict[str, Any] | None = None
+    while True:
+        pairs: dict[str, Any] = {
+            "size": 5000,
+            "sources": [
+                {"source": {"terms": {"field": "source"}}},
+                {"fingerprint": {"terms": {"field": "fingerprint"}}},
+            ],
+        }
+        if after is not None:
+            pairs["after"] = after
+        found = engine.client.search(
+            index=target, body={"size": 0, "aggs": {"files": {"composite": pairs}}}
+        )
+        agg = found["aggregations"]["files"]
+        for bucket in agg["buckets"]:
+            source, fingerprint = bucket["key"]["source"], bucket["key"]["fingerprint"]
+            entry = sources.get(source)
+            if entry is None:
+                sources[source] = _Source(fingerprint, int(bucket["doc_count"]))
+            else:
+                # A run that died between two bulk requests left this file half-updated:
+                # no stamp matches, so the next run reads it again (and converges).
+                entry.fingerprint = ":"
+                entry.count += int(bucket["doc_count"])
+        after = agg.get("after_key")
+        if not agg["buckets"] or after is None:
+            return sources
+
+
+def _load_ids(
+    engine: OpenSearchEngine, target: str, indexed: dict[str, _Source], sources: list[str]
+) -> None:
+    """Fill in the article ids of these sources (to replace or delete them)."""
     from opensearchpy.helpers import scan
 
-    sources: dict[str, _Source] = {}
-    for hit in scan(
-        engine.client,
-        index=target,
-        query={"query": {"match_all": {}}, "_source": ["id", "source", "fingerprint"]},
-        size=2000,
-    ):
-        doc = hit["_source"]
-        entry = sources.setdefault(doc["source"], _Source(doc["fingerprint"]))
-        if entry.fingerprint != doc["fingerprint"]:
-            # A run that died between two bulk requests left this file half-updated:
-            # no stamp matches, so the next run reads it again (and converges).
-            entry.fingerprint = ":"
-        entry.ids.add(doc["id"])
-    return sources
+    for start in range(0, len(sources), 1000):
+        chunk = sources[start : start + 1000]
+        for hit in scan(
+            engine.client,
+            index=target,
+            query={"query": {"terms": {"source": chunk}}, "_source": ["id", "source"]},
+            size=2000,
+        ):
+            doc = hit["_source"]
+            indexed[doc["source"]].ids.add(doc["id"])
 
 
 def _counts(engine: OpenSearchEngine, target: str) -> tuple[int, int, list[str]]:
@@ -359,8 +394,11 @@ def part_of(source: str, part: tuple[int, int]) -> bool:
 
 @dataclass
 class _Source:
+    """What the index holds of one corpus file."""
+
     fingerprint: str
-    ids: set[str] = field(default_factory=set)
+    count: int = 0  # its articles
+    ids: set[str] = field(default_factory=set)  # their ids, when needed (see _load_ids)
 
 
 def _guarded(articles: Iterable[Article]) -> Iterator[Article]:
