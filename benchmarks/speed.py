@@ -12,6 +12,12 @@ pipe, median). Peers on the same files: `rg -i -l` (no index), SQLite FTS5
 (porter unicode61 remove_diacritics) and tantivy (if installed). Absolute times
 vary ±20% between runs on shared 2-core machines: compare the ratios of one run.
 Run it with focal-search installed non-editable (`pip install .`), as users have it.
+
+With ``--opensearch http://127.0.0.1:9200`` (a cluster, e.g. from
+scripts/opensearch-cluster start; needs `pip install '.[opensearch]'`), the same corpus
+is also indexed into index ``focal-bench-SIZE`` there: full reindex (docs/s), warm p50
+(in-process engine, same queries) and cold p50 (a new process per query).
+``--opensearch-only`` skips the local index and the peers.
 """
 
 from __future__ import annotations
@@ -90,20 +96,60 @@ def main() -> None:
         action="store_true",
         help="keep an index already built in --work (query figures only; build figures blank)",
     )
+    parser.add_argument("--opensearch", metavar="URL", help="also measure this cluster")
+    parser.add_argument("--opensearch-only", action="store_true", help="only the cluster")
     args = parser.parse_args()
     exe = shutil.which("focal-search")
     if exe is None:
         sys.exit("focal-search is not installed (pip install .)")
     for size in args.sizes:
-        run_size(size, args.work, exe, args.cold_runs, reuse=args.reuse)
+        if not args.opensearch_only:
+            run_size(size, args.work, exe, args.cold_runs, reuse=args.reuse)
+        if args.opensearch:
+            run_opensearch(size, args.work, exe, args.cold_runs, args.opensearch.rstrip("/"))
 
 
-def run_size(size: int, work: Path, exe: str, cold_runs: int, *, reuse: bool = False) -> None:
+def corpus_of(size: int, work: Path) -> Path:
     corpus = work / f"corpus-{size}"
     if not (corpus / ".complete").exists():
         shutil.rmtree(corpus, ignore_errors=True)
         generate(size, corpus)
         (corpus / ".complete").write_text("")
+    return corpus
+
+
+def run_opensearch(size: int, work: Path, exe: str, cold_runs: int, base: str) -> None:
+    """The same corpus and queries on the cluster: build rate, warm and cold p50."""
+    from focal_search.engines.opensearch import OpenSearchEngine
+
+    corpus = corpus_of(size, work)
+    url = f"{base}/focal-bench-{size}"
+    env = {**os.environ, "FOCAL_SEARCH_CORPUS": str(corpus), "FOCAL_SEARCH_INDEX": url}
+    print(f"\n== OpenSearch {url}: {size:,} pages ==", flush=True)
+    build = measure([exe, "reindex", "--full"], env)
+    noop = measure([exe, "reindex"], env).seconds
+    times = []
+    with OpenSearchEngine(url) as engine:
+        for round_ in range(3):
+            for q in QUERIES:
+                started = time.perf_counter()
+                list(engine.search(q, limit=10, suggest=False).hits)
+                if round_:
+                    times.append((time.perf_counter() - started) * 1000)
+    cold = cold_latency(exe, env, cold_runs)
+    rows = [
+        ("full build", f"{build.seconds:.1f} s", f"{size / build.seconds:,.0f} docs/s"),
+        ("client memory (PSS)", f"{build.peak_rss / 1e6:.0f} MB", "the reindex process"),
+        ("no-op reindex", f"{noop:.2f} s", ""),
+        ("warm query p50 / p95", f"{pct(times, 50):.1f} / {pct(times, 95):.1f} ms", "10 hits"),
+        ("cold query (median)", f"{cold * 1000:.0f} ms", "new process, 10 hits"),
+    ]
+    for label, value, note in rows:
+        print(f"  {label:26} {value:>16}  {note}")
+
+
+def run_size(size: int, work: Path, exe: str, cold_runs: int, *, reuse: bool = False) -> None:
+    corpus = corpus_of(size, work)
     corpus_mb = tree_bytes(corpus) / 1e6
     index = work / f"index-{size}"
     env = {**os.environ, "FOCAL_SEARCH_CORPUS": str(corpus), "FOCAL_SEARCH_INDEX": str(index)}

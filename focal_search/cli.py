@@ -23,9 +23,10 @@ from . import __version__, config
 from .errors import ArticleNotFound, CorpusMissing, FocalSearchError, IndexMissing
 
 if TYPE_CHECKING:
+    from .engine import Engine
     from .index import FocalIndex, SyncReport
     from .render import ResultsRenderer
-    from .search import Filters, Searcher, SearchResults
+    from .search import Filters, SearchResults
 
 EXIT_FOUND, EXIT_NOTHING, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEBUG_ENV = "FOCAL_SEARCH_DEBUG"
@@ -77,10 +78,11 @@ CorpusOption = Annotated[
     ),
 ]
 IndexOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--index",
-        help=f"Index folder [env: {config.INDEX_ENV}; default: ./index]",
+        help="Index folder, or an OpenSearch index URL http://HOST:9200/NAME "
+        f"[env: {config.INDEX_ENV}; default: ./index]",
         show_default=False,
     ),
 ]
@@ -287,8 +289,6 @@ def query(
     corpus: CorpusOption = None,
     index: IndexOption = None,
 ) -> None:
-    from .search import Searcher
-
     out = _results_format(
         json=json_out,
         tsv=tsv,
@@ -327,7 +327,7 @@ def query(
     renderer = out.renderer(color, batch=batch)
 
     found = failed = False
-    with _open_or_build(config.resolve(corpus, index), corpus) as ix, Searcher(ix) as searcher:
+    with _engine(config.resolve(corpus, index), corpus) as searcher:
         for q in _queries(text, queries_from):
             try:
                 results = searcher.search(
@@ -392,8 +392,6 @@ def similar(
     Exit status: 0 if something similar was found, 1 if not (or no such article),
     2 on error.
     """
-    from .search import Searcher
-
     out = _results_format(
         json=json_out,
         tsv=tsv,
@@ -406,7 +404,7 @@ def similar(
     )
     renderer = out.renderer(color, batch=False)
     locations = config.resolve(corpus, index)
-    with _open_or_build(locations, corpus) as ix, Searcher(ix) as searcher:
+    with _engine(locations, corpus) as searcher:
         try:
             results = searcher.similar(
                 ref,
@@ -461,9 +459,7 @@ def trend(
 
     Exit status: 0 if any query matched, 1 if none did, 2 on error.
     """
-    from . import explore
     from .render import trend as render_trend
-    from .search import Searcher
 
     fmt = _results_format(
         json=json_out,
@@ -476,8 +472,8 @@ def trend(
         limit=None,
     ).name
     filters = _filters(author, since, until, lang)
-    with _open_or_build(config.resolve(corpus, index), corpus) as ix, Searcher(ix) as searcher:
-        result = explore.trend(searcher, queries, by=by.value, filters=filters, any_words=any_words)
+    with _engine(config.resolve(corpus, index), corpus) as engine:
+        result = engine.trend(queries, by=by.value, filters=filters, any_words=any_words)
     if fmt == "json":
         render_trend.jsonl(result)
     elif fmt == "tsv":
@@ -567,7 +563,10 @@ def kwic(
         default_limit=50,
     )
     filters = _filters(author, since, until, lang)
-    with _open_or_build(config.resolve(corpus, index)) as ix, Searcher(ix) as searcher:
+    with (
+        _open_or_build(_local(config.resolve(corpus, index), "kwic"), corpus) as ix,
+        Searcher(ix) as searcher,
+    ):
         found = concordances.concordance(
             searcher,
             text,
@@ -623,8 +622,8 @@ def browse(
     # Textual is loaded here only: no other command pays for it.
     from .tui import browse as run_browser
 
-    locations = config.resolve(corpus, index)
-    with _open_or_build(locations) as ix, Searcher(ix) as searcher:
+    locations = _local(config.resolve(corpus, index), "browse")
+    with _open_or_build(locations, corpus) as ix, Searcher(ix) as searcher:
         run_browser(searcher, text, corpus=locations.corpus)
 
 
@@ -645,6 +644,16 @@ def reindex(
         float,
         typer.Option("--wait", min=0, help="Seconds to wait for another reindex to finish."),
     ] = 10.0,
+    part: Annotated[
+        str | None,
+        typer.Option(
+            "--part",
+            metavar="K/N",
+            show_default=False,
+            help="OpenSearch only: index share K of N of the files (a stable split, "
+            "for several machines sharing one corpus).",
+        ),
+    ] = None,
     corpus: CorpusOption = None,
     index: IndexOption = None,
 ) -> None:
@@ -657,15 +666,14 @@ def reindex(
     Examples:
       focal-search reindex
       focal-search reindex --full --corpus ~/archives/focal --index ~/.cache/focal-index
+      focal-search reindex --index http://localhost:9200/focal --part 3/8
     """
-    from .index import sync_index
-
     locations = config.resolve(corpus, index)
-    with _progress() as on_progress:
-        report = sync_index(
+    with _progress() as on_progress, _engine(locations, build=False) as engine:
+        report = engine.sync(
             locations.corpus,
-            locations.index,
             full=full,
+            part=_part(part),
             optimize=optimize,
             lock_wait=wait,
             on_skip=_warn_skip,
@@ -699,14 +707,10 @@ def show(
 
     Exit status: 0 if the article exists, 1 if not, 2 on error.
     """
-    from .index import open_index
-    from .search import Searcher
-
     locations = config.resolve(corpus, index)
-    opened = _same_corpus(open_index(locations.index), locations, corpus)
-    with opened as ix, Searcher(ix) as searcher:
+    with _engine(locations, corpus, build=False) as engine:
         try:
-            article = searcher.article(ref, corpus=locations.corpus)
+            article = engine.article(ref, corpus=locations.corpus)
         except ArticleNotFound as err:
             _stderr_line(err.message)
             raise typer.Exit(EXIT_NOTHING) from None
@@ -734,10 +738,8 @@ def stats(
       focal-search stats
       focal-search stats --json | jq .data.by_year
     """
-    from .index import open_index
-
-    with open_index(config.resolve(corpus, index).index) as ix:
-        summary = ix.stats()
+    with _engine(config.resolve(corpus, index), build=False) as engine:
+        summary = engine.stats()
     if json_out:
         from .render import jsonl
 
@@ -746,6 +748,45 @@ def stats(
         from .render.human import Output, render_stats
 
         render_stats(summary, Output(sys.stdout, color.value))
+
+
+def _engine(
+    locations: config.Locations, corpus: Path | None = None, *, build: bool = True
+) -> Engine:
+    """The index that answers: OpenSearch for a URL, else the folder (built first on a
+    fresh checkout when ``build``). ``corpus`` is the --corpus flag: a local index
+    built from another folder is refused when one is named."""
+    from .engine import open_engine
+
+    if locations.url is not None:
+        return open_engine(locations.url)
+    if build:
+        return open_engine(locations.index, _open_or_build(locations, corpus))
+    from .index import open_index
+
+    return open_engine(
+        locations.index, _same_corpus(open_index(locations.index), locations, corpus)
+    )
+
+
+def _local(locations: config.Locations, command: str) -> config.Locations:
+    """``locations``, which must name a local index folder for ``command``."""
+    if locations.url is not None:
+        raise FocalSearchError(
+            f"{command} works on a local index, not on an OpenSearch cluster",
+            hint="pass --index DIR (a folder), or use `focal-search query` on the cluster",
+        )
+    return locations
+
+
+def _part(value: str | None) -> tuple[int, int] | None:
+    """--part K/N as (K, N), 1 <= K <= N."""
+    if value is None:
+        return None
+    k, sep, n = value.partition("/")
+    if sep and k.strip().isdigit() and n.strip().isdigit() and 1 <= int(k) <= int(n):
+        return int(k), int(n)
+    raise typer.BadParameter(f"--part takes K/N with 1 <= K <= N (e.g. 3/8), not {value!r}")
 
 
 def _open_or_build(locations: config.Locations, corpus: Path | None = None) -> FocalIndex:
@@ -805,13 +846,10 @@ def _filters(
 
 
 def _facets(
-    searcher: Searcher, q: str, names: list[str], top: int, *, filters: Filters, any_words: bool
+    engine: Engine, q: str, names: list[str], top: int, *, filters: Filters, any_words: bool
 ) -> list[Any]:
-    from . import explore
-
     try:
-        docs = searcher.matching_docs(q, filters=filters, any_words=any_words)
-        return explore.facets(searcher, docs, names, top)
+        return engine.facets(q, names, top, filters=filters, any_words=any_words)
     except ValueError as err:
         raise typer.BadParameter(str(err)) from None
 
@@ -826,10 +864,9 @@ def _export(
     any_words: bool,
     expand: bool = False,
     corpus: Path | None,
-    index: Path | None,
+    index: str | None,
 ) -> NoReturn:
     from .render import export
-    from .search import Searcher
 
     names = (
         [f.strip() for f in fields.split(",") if f.strip()]
@@ -837,8 +874,8 @@ def _export(
         else list(export.DEFAULT_FIELDS)
     )
     export.check(path, names)
-    with _open_or_build(config.resolve(corpus, index), corpus) as ix, Searcher(ix) as searcher:
-        results = searcher.search(
+    with _engine(config.resolve(corpus, index), corpus) as engine:
+        results = engine.search(
             text,
             limit=None,
             filters=filters,

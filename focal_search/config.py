@@ -19,13 +19,19 @@ DEFAULT_INDEX = Path("index")
 class Locations:
     corpus: Path
     index: Path
+    # The index as an OpenSearch URL (http(s)://host:port/name), when it is one; kept
+    # as typed, since a Path would fold its "//".
+    url: str | None = None
 
 
-def resolve(corpus: Path | None = None, index: Path | None = None) -> Locations:
+def resolve(corpus: Path | None = None, index: Path | str | None = None) -> Locations:
     """Resolve both locations; an empty env var counts as unset."""
+    raw = str(index) if index is not None else os.environ.get(INDEX_ENV, "").strip()
+    url = raw if raw.lower().startswith(("http://", "https://")) else None
     return Locations(
         corpus=_pick(corpus, CORPUS_ENV, DEFAULT_CORPUS),
-        index=_pick(index, INDEX_ENV, DEFAULT_INDEX),
+        index=_pick(Path(index) if index is not None else None, INDEX_ENV, DEFAULT_INDEX),
+        url=url,
     )
 
 

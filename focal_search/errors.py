@@ -46,3 +46,15 @@ class ArticleNotFound(FocalSearchError):
 
 class CorpusMismatch(FocalSearchError):
     """The index was built from another corpus folder than the one given."""
+
+
+class ClusterUnreachable(FocalSearchError):
+    """The OpenSearch cluster named by the index URL does not answer."""
+
+
+class ClusterAuthFailed(FocalSearchError):
+    """The OpenSearch cluster refused the credentials (or their absence)."""
+
+
+class ClusterRejected(FocalSearchError):
+    """The cluster refused a request or some documents of a reindex."""
