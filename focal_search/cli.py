@@ -708,7 +708,7 @@ def show(
     Exit status: 0 if the article exists, 1 if not, 2 on error.
     """
     locations = config.resolve(corpus, index)
-    with _engine(locations, corpus, build=False) as engine:
+    with _existing(locations, corpus) as engine:
         try:
             article = engine.article(ref, corpus=locations.corpus)
         except ArticleNotFound as err:
@@ -753,20 +753,29 @@ def stats(
 def _engine(
     locations: config.Locations, corpus: Path | None = None, *, build: bool = True
 ) -> Engine:
-    """The index that answers: OpenSearch for a URL, else the folder (built first on a
-    fresh checkout when ``build``). ``corpus`` is the --corpus flag: a local index
-    built from another folder is refused when one is named."""
+    """The index that answers: OpenSearch for a URL, else the folder, built first on a
+    fresh checkout when ``build`` (else opened on first use: reindex creates it).
+    ``corpus`` is the --corpus flag: a local index built from another folder is
+    refused when one is named."""
     from .engine import open_engine
 
     if locations.url is not None:
         return open_engine(locations.url)
     if build:
         return open_engine(locations.index, _open_or_build(locations, corpus))
+    return open_engine(locations.index)
+
+
+def _existing(locations: config.Locations, corpus: Path | None) -> Engine:
+    """An index that must exist already (never built here), checked against a named
+    corpus like every other index that answers."""
+    from .engine import open_engine
     from .index import open_index
 
-    return open_engine(
-        locations.index, _same_corpus(open_index(locations.index), locations, corpus)
-    )
+    if locations.url is not None:
+        return open_engine(locations.url)
+    ix = _same_corpus(open_index(locations.index), locations, corpus)
+    return open_engine(locations.index, ix)
 
 
 def _local(locations: config.Locations, command: str) -> config.Locations:
