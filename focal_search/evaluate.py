@@ -29,6 +29,8 @@ from whoosh.util.numeric import byte_to_length
 # Whoosh stores a field's length per document as one lossy byte; this table decodes
 # it the way ``doc_field_length`` does (a missing length column reads as 1).
 _LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+# Decoded postings kept per segment (about 100 bytes each with their positions).
+CACHED_POSTINGS = 500_000
 _EMPTY_IDS = np.empty(0, dtype=np.int64)
 _EMPTY_SCORES = np.empty(0, dtype=np.float64)
 
@@ -56,6 +58,10 @@ class SegmentArrays:
         self.reader = searcher.reader()
         self.doc_count = int(self.reader.doc_count_all())
         self._lengths: dict[str, np.ndarray] = {}
+        # Decoded posting lists, for the terms a search reads twice (the feedback
+        # pass re-runs the query) and the queries of one batch or browse session.
+        self._postings: dict[tuple[str, bytes], Postings | None] = {}
+        self._cached = 0  # postings held in the cache
         deleted = sorted(self.reader.deleted_docs_set) if self.reader.has_deletions() else []
         self.live: np.ndarray | None = None
         if deleted:
@@ -84,6 +90,19 @@ class SegmentArrays:
 
     def postings(self, fieldname: str, text: bytes) -> Postings | None:
         """A term's whole posting list, deleted documents included."""
+        key = (fieldname, text)
+        if key in self._postings:
+            return self._postings[key]
+        found = self._read_postings(fieldname, text)
+        size = 0 if found is None else int(found.ids.size)
+        if self._cached + size > CACHED_POSTINGS:
+            self._postings.clear()
+            self._cached = 0
+        self._postings[key] = found
+        self._cached += size
+        return found
+
+    def _read_postings(self, fieldname: str, text: bytes) -> Postings | None:
         terms = self.reader._terms
         if (fieldname, text) not in terms:
             return None
