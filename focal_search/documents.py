@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-\d{2})?$")
 
@@ -60,3 +61,17 @@ class Article:
     @property
     def year(self) -> int | None:
         return int(self.date[:4]) if self.date else None
+
+
+def capture_epoch(stamp: str | None) -> int:
+    """Seconds since 1970 of an ISO 8601 capture time (UTC when it names no zone); 0
+    when there is none or it cannot be read."""
+    if not stamp:
+        return 0
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return 0
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return max(0, int(moment.timestamp()))

@@ -31,7 +31,7 @@ from typing import Any
 
 from .analysis import analyzed_language
 from .columns import column_rows
-from .documents import Article, key_period, month_key
+from .documents import Article, capture_epoch, key_period, month_key
 from .errors import (
     CorpusMismatch,
     CorpusMissing,
@@ -503,7 +503,7 @@ def _document(article: Article, file: CorpusFile, sha: str) -> dict[str, Any]:
         "canonical": canonical_url(article.url) if article.url else article.id,
         "undated": 0 if article.date else 1,
         "sort_date": month_key(article.date),
-        "capture_time": _epoch(article.captured),
+        "capture_time": capture_epoch(article.captured),
         "kind": article.kind,
     }
     pair = pair_key(article.url or article.id)
@@ -550,18 +550,6 @@ def _has_surrogate(text: str) -> bool:
     except UnicodeEncodeError:
         return True
     return False
-
-
-def _epoch(stamp: str | None) -> int:
-    if not stamp:
-        return 0
-    try:
-        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return 0
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return max(0, int(moment.timestamp()))
 
 
 def _load_manifest(generation: Path, ix: Any) -> dict[str, _Source] | None:

@@ -404,24 +404,26 @@ class Searcher:
     def marker(self, text: str, *, any_words: bool = False) -> Marker:
         """Finds where ``text`` matches inside whole articles (for concordances and
         previews): the engine's own matches, stemmed and accent-folded."""
-        q = self._parsers[any_words].parse(text)
+        return Marker(self._field_matchers(self._parsers[any_words].parse(text)))
+
+    def _field_matchers(self, q: wq.Query) -> dict[str, dict[str, FieldMatcher]]:
+        """Per language and text field, a matcher of the words ``q`` highlights (prefix
+        and fuzzy terms expanded against the whole lexicon)."""
         spec = match_spec(
             q,
             self._searcher.reader(),
             [lang_field(n, lang) for lang in self._matchers for n in _HIGHLIGHTED],
         )
-        return Marker(
-            {
-                lang: {
-                    name: matcher.with_query(
-                        spec.terms.get(lang_field(name, lang), set()),
-                        spec.phrases.get(lang_field(name, lang), []),
-                    )
-                    for name, matcher in by_name.items()
-                }
-                for lang, by_name in self._matchers.items()
+        return {
+            lang: {
+                name: matcher.with_query(
+                    spec.terms.get(lang_field(name, lang), set()),
+                    spec.phrases.get(lang_field(name, lang), []),
+                )
+                for name, matcher in by_name.items()
             }
-        )
+            for lang, by_name in self._matchers.items()
+        }
 
     def _suggest(self, found: SearchResults) -> None:
         from .spelling import suggest
@@ -468,23 +470,8 @@ class Searcher:
     def _hits(
         self, q: wq.Query, ranked: _Ranked, offset: int, *, scored: bool, snippets: bool
     ) -> Iterator[Hit]:
-        # The words to highlight (prefix and fuzzy terms expanded against the whole
-        # lexicon): only worth finding when passages are shown.
-        spec = match_spec(
-            q if snippets else wq.NullQuery,
-            self._searcher.reader(),
-            [lang_field(n, lang) for lang in self._matchers for n in _HIGHLIGHTED],
-        )
-        matchers = {
-            lang: {
-                name: matcher.with_query(
-                    spec.terms.get(lang_field(name, lang), set()),
-                    spec.phrases.get(lang_field(name, lang), []),
-                )
-                for name, matcher in by_name.items()
-            }
-            for lang, by_name in self._matchers.items()
-        }
+        # Expanding the words to highlight is only worth it when passages are shown.
+        matchers = self._field_matchers(q if snippets else wq.NullQuery)
         fallback = next(iter(matchers.values()))
         for rank, (docnum, score) in enumerate(ranked.rows[offset:], start=offset + 1):
             stored = self._searcher.stored_fields(docnum)

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-from datetime import datetime, timezone
 from typing import Any
 
 from ..analysis import ANALYZED, WORD_PATTERN, analyzed_language
-from ..documents import Article, month_key
+from ..documents import Article, capture_epoch, month_key
 from ..schema import TEXT_FIELDS, lang_field
 
 MAX_ID_BYTES = 512  # OpenSearch's limit on a document _id
@@ -173,7 +172,7 @@ def document(article: Article, source: str, fingerprint: str) -> dict[str, Any]:
         "canonical": canonical,
         "undated": 0 if article.date else 1,
         "sort_date": month_key(article.date),
-        "capture_time": _epoch(article.captured),
+        "capture_time": capture_epoch(article.captured),
     }
     pair = pair_key(article.url or article.id)
     if pair:
@@ -195,18 +194,6 @@ def doc_id(article_id: str) -> str:
     """The document _id: the article id, or its hash when too long for one."""
     raw = article_id.encode("utf-8", "replace")
     return article_id if len(raw) <= MAX_ID_BYTES else "sha1:" + hashlib.sha1(raw).hexdigest()
-
-
-def _epoch(stamp: str | None) -> int:
-    if not stamp:
-        return 0
-    try:
-        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return 0
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return max(0, int(moment.timestamp()))
 
 
 def pages_agg() -> dict[str, Any]:
