@@ -35,6 +35,7 @@ from .documents import Article, capture_epoch, key_period, month_key
 from .errors import (
     CorpusMismatch,
     CorpusMissing,
+    FocalSearchError,
     IndexIncompatible,
     IndexLocked,
     IndexMissing,
@@ -108,6 +109,8 @@ class FocalIndex:
         self.meta = meta
         try:
             self.whoosh = whoosh_index.open_dir(str(generation))
+        except PermissionError as err:  # not damaged: rebuilding is not the answer
+            raise _unreadable(folder, err) from err
         except Exception as err:  # any unreadable index means the same thing to a user
             raise IndexIncompatible(
                 f"the index at {folder} cannot be read ({type(err).__name__}: {err})",
@@ -726,11 +729,20 @@ def _remove_stale_generations(folder: Path, keep: Path | None) -> None:
             pass
 
 
+def _unreadable(folder: Path, err: PermissionError) -> FocalSearchError:
+    return FocalSearchError(
+        f"the index at {folder} cannot be read: permission denied ({err.filename})",
+        hint="its owner can make it readable (chmod -R a+rX), or pass --index DIR",
+    )
+
+
 def _read_meta(generation: Path) -> dict[str, Any]:
     try:
         meta = json.loads((generation / META).read_text(encoding="utf-8"))
     except FileNotFoundError:
         meta = {}
+    except PermissionError as err:
+        raise _unreadable(generation.parent, err) from err
     except (OSError, ValueError) as err:
         raise IndexIncompatible(
             f"the index at {generation.parent} has unreadable metadata ({err})",

@@ -157,3 +157,21 @@ def test_help_and_version() -> None:
 
 def test_unknown_option_is_a_usage_error() -> None:
     assert run("query", "x", "--bogus").exit_code == 2
+
+
+def test_an_index_that_cannot_be_read_is_not_called_damaged(
+    locations, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Permissions are not damage: the hint is about access, not about rebuilding."""
+    run("reindex", *locations)
+    import whoosh.index
+
+    def refuse(*_args: object, **_kw: object) -> None:
+        raise PermissionError(13, "Permission denied", "MAIN_x.toc")
+
+    monkeypatch.setattr(whoosh.index, "open_dir", refuse)
+    result = run("query", "NORAD", *locations)
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert "cannot be read: permission denied (MAIN_x.toc)" in lines[0]
+    assert "reindex --full" not in result.stderr and "chmod" in result.stderr
