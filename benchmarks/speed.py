@@ -12,6 +12,11 @@ pipe, median). Peers on the same files: `rg -i -l` (no index), SQLite FTS5
 (porter unicode61 remove_diacritics) and tantivy (if installed). Absolute times
 vary ±20% between runs on shared 2-core machines: compare the ratios of one run.
 Run it with focal-search installed non-editable (`pip install .`), as users have it.
+Also printed: the time a new process takes to open the index (after its imports),
+which should not grow with the archive. ``--sizes 1000000`` runs the archive-scale
+size on its own, by hand (about 6 GB of corpus and 11 GB of index in --work; delete
+--work afterwards); ``--reuse`` keeps an index already built there and measures the
+queries only.
 
 With ``--opensearch http://127.0.0.1:9200`` (a cluster, e.g. from
 scripts/opensearch-cluster start; needs `pip install '.[opensearch]'`), the same corpus
