@@ -169,7 +169,7 @@ def run_size(size: int, work: Path, exe: str, cold_runs: int, *, reuse: bool = F
     opened = open_seconds(index)
     warm = warm_latencies(index)
     warm_fb = warm_latencies(index, expand=True)
-    cold = cold_latency(exe, env, cold_runs, ["--no-expand"])
+    cold = cold_latency(exe, env, cold_runs, ("--no-expand",))
     cold_fb = cold_latency(exe, env, cold_runs)
 
     p50, p95 = pct(warm, 50), pct(warm, 95)
@@ -386,7 +386,7 @@ def warm_latencies(index: Path, *, expand: bool = False) -> list[float]:
     return times
 
 
-def cold_latency(exe: str, env: dict[str, str], runs: int, options: list[str] = []) -> float:  # noqa: B006
+def cold_latency(exe: str, env: dict[str, str], runs: int, options: tuple[str, ...] = ()) -> float:
     times = []
     for q in COLD_QUERIES:
         for _ in range(runs):
