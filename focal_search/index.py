@@ -22,7 +22,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -50,7 +50,7 @@ from .extract import (
     load_source,
     walk_corpus,
 )
-from .extract.failures import describe as describe_failure
+from .extract.failures import guarded
 from .extract.location import canonical_url, lang_from_id, lang_from_name, pair_key
 from .schema import SCHEMA_VERSION, lang_field
 from .storage import read_in_place
@@ -407,7 +407,7 @@ def _apply(
             retry = False
             try:
                 sha, articles = load_source(file, log)
-                for article in _guarded(articles):
+                for article in guarded(articles):
                     if article.id in new_ids:
                         log.skip("repeated record")
                         continue
@@ -457,23 +457,6 @@ def _lang_counts(ix: Any, files: list[CorpusFile]) -> Counter[str]:
         counts = Counter(lang for (lang,) in column_rows(reader, ("lang",)) if lang)
     counts.update(filter(None, (lang_from_id(f.id) or lang_from_name(f.id) for f in files)))
     return counts
-
-
-def _guarded(articles: Iterable[Article]) -> Iterator[Article]:
-    """Articles from a reader; any failure of the *reader* (a parser choking on hostile
-    input) skips the rest of that file instead of aborting the whole run. Failures of
-    the index writer are not caught here and do abort it."""
-    iterator = iter(articles)
-    while True:
-        try:
-            article = next(iterator)
-        except StopIteration:
-            return
-        except SkipFile:
-            raise
-        except Exception as err:  # noqa: BLE001 - third-party parsers raise anything
-            raise SkipFile(describe_failure(err)) from None
-        yield article
 
 
 def _count(report: SyncReport, old: _Source | None, new_ids: set[str], *, same: bool) -> None:

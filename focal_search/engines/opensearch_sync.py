@@ -12,14 +12,14 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..documents import Article
 from ..errors import ClusterRejected, CorpusMissing, FocalSearchError, IndexIncompatible
+from ..extract.failures import guarded
 from ..schema import SCHEMA_VERSION
 from .opensearch_index import (
     REPLICAS_ENV,
@@ -186,7 +186,7 @@ def _apply(
             sha = None
             try:
                 sha, articles = load_source(file, log)
-                for article in _guarded(articles):
+                for article in guarded(articles):
                     if article.id in new_ids:
                         log.skip("repeated record")
                         continue
@@ -399,26 +399,6 @@ class _Source:
     fingerprint: str
     count: int = 0  # its articles
     ids: set[str] = field(default_factory=set)  # their ids, when needed (see _load_ids)
-
-
-def _guarded(articles: Iterable[Article]) -> Iterator[Article]:
-    """A reader's articles; a reader choking on hostile input skips the rest of the
-    file (as the local index does), the bulk sender's own failures still abort."""
-    from ..extract import SkipFile
-
-    iterator = iter(articles)
-    while True:
-        try:
-            article = next(iterator)
-        except StopIteration:
-            return
-        except SkipFile:
-            raise
-        except RecursionError:
-            raise SkipFile("nested too deeply to read") from None
-        except Exception as err:  # noqa: BLE001 - third-party parsers raise anything
-            raise SkipFile(f"could not be read ({type(err).__name__}: {err})") from None
-        yield article
 
 
 def _count(report: SyncReport, old: _Source | None, new_ids: set[str], *, same: bool) -> None:

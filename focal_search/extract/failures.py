@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import os
 import zlib
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
 
 from .text import SkipFile
+
+T = TypeVar("T")
 
 
 class ReadRefused(Exception):
@@ -52,3 +56,21 @@ def _reason(err: BaseException) -> str:
     # AttributeError, TypeError, IndexError, ValueError... from a parser that met
     # input it did not expect: usually a capture cut short or a damaged record.
     return "damaged or truncated content"
+
+
+def guarded(items: Iterable[T]) -> Iterator[T]:
+    """A reader's articles; any failure of the *reader* (a parser choking on hostile
+    input) becomes a SkipFile with a reason in words, so the rest of that file is
+    skipped instead of the whole run aborted. What the caller does with each article
+    (writing the index, sending it to a cluster) is outside and fails as it fails."""
+    iterator = iter(items)
+    while True:
+        try:
+            item = next(iterator)
+        except StopIteration:
+            return
+        except SkipFile:
+            raise
+        except Exception as err:  # noqa: BLE001 - third-party parsers raise anything
+            raise SkipFile(describe(err)) from None
+        yield item
