@@ -232,6 +232,8 @@ QUERIES = [
     "border -Canada",
     "NOT border",
     "lang:fr",
+    "kind:article",
+    "kind:listing border",
     "year:2009",
     "year:[2005 TO 2009]",
     "date:>=2010-06",
@@ -341,8 +343,10 @@ def test_duplicates_snippets_facets_trend_show_stats(both: tuple[LocalEngine, An
     title = remote.search('"smart border"').hits
     first = next(title)
     assert [first.title[s:e] for s, e in first.title_highlights] == ["Smart", "Border"]
-    facets = {f.name: f for f in remote.facets("border OR trade", ["year", "author", "lang"])}
-    expected = {f.name: f for f in local.facets("border OR trade", ["year", "author", "lang"])}
+    assert first.kind == next(local.search('"smart border"').hits).kind
+    names = ["year", "author", "lang", "kind"]
+    facets = {f.name: f for f in remote.facets("border OR trade", names)}
+    expected = {f.name: f for f in local.facets("border OR trade", names)}
     for name, facet in expected.items():
         assert sorted(facets[name].counts) == sorted(facet.counts), name
         assert facets[name].missing == facet.missing, name

@@ -400,6 +400,7 @@ class OpenSearchEngine:
             url=stored.get("url"),
             path=stored.get("path", stored["id"]),
             lang=stored.get("lang", "und"),
+            kind=stored.get("kind", "article"),
             snippets=passages,
             title_highlights=marks.get("title", []),
             captures=max(1, len(mine)),
@@ -514,7 +515,7 @@ class OpenSearchEngine:
         if unknown:
             raise ValueError(f"unknown facet {unknown[0]!r} (facets: {', '.join(FACETS)})")
         _, dsl = self._query(text, filters, any_words)
-        fields = {"year": "year", "author": "author_names", "lang": "lang"}
+        fields = {"year": "year", "author": "author_names", "lang": "lang", "kind": "kind"}
         aggs: dict[str, Any] = {}
         for name in names:
             terms: dict[str, Any] = {"field": fields[name], "size": top, "shard_size": top * 20}

@@ -65,6 +65,8 @@ def index_body(shards: int = 1, replicas: int = 1) -> dict[str, Any]:
         "sort_date": {"type": "integer"},
         "undated": {"type": "byte"},
         "lang": {"type": "keyword"},
+        "kind": {"type": "keyword"},  # article or listing (schema.py)
+        "date_source": stored_only,  # where the date was read: path, text, metadata
         "alang": {"type": "keyword"},  # the analyzer language: which fields hold the text
         # Dates as dates, for the trend's histograms: a year alone counts for that year
         # but not for any month.
@@ -173,6 +175,7 @@ def document(article: Article, source: str, fingerprint: str) -> dict[str, Any]:
         "undated": 0 if article.date else 1,
         "sort_date": month_key(article.date),
         "capture_time": capture_epoch(article.captured),
+        "kind": article.kind,
     }
     pair = pair_key(article.url or article.id)
     if pair:
@@ -185,6 +188,8 @@ def document(article: Article, source: str, fingerprint: str) -> dict[str, Any]:
         doc["date"] = article.date
         doc["year"] = article.year
         doc["pub_year"] = article.date[:4]
+        if article.date_source:
+            doc["date_source"] = article.date_source
         if len(article.date) >= 7:
             doc["pub_month"] = article.date[:7]
     return doc
