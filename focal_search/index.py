@@ -97,6 +97,27 @@ class SyncReport:
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed)
 
+    def count_file(self, before: set[str], after: set[str], *, same: bool) -> None:
+        """Count one corpus file read again: the ids it had in the index and has now;
+        ``same`` when its bytes did not change (touched: only the stamp moved)."""
+        if same:
+            self.unchanged += len(after)
+        else:
+            self.updated += len(after & before)
+            self.added += len(after - before)
+        self.removed += len(before - after)
+
+
+def require_corpus(corpus: Path) -> None:
+    """CorpusMissing unless ``corpus`` is a folder (checked before any index work)."""
+    if not corpus.is_dir():
+        raise CorpusMissing(
+            f"corpus folder {corpus} does not exist"
+            if not corpus.exists()
+            else f"corpus {corpus} is not a folder",
+            hint="pass --corpus DIR or set FOCAL_SEARCH_CORPUS",
+        )
+
 
 class FocalIndex:
     """An open, compatible index generation. Use as a context manager."""
@@ -214,13 +235,7 @@ def sync_index(
     hears of files read only in part (truncated captures, decompression bombs).
     """
     started = time.monotonic()
-    if not corpus.is_dir():
-        raise CorpusMissing(
-            f"corpus folder {corpus} does not exist"
-            if not corpus.exists()
-            else f"corpus {corpus} is not a folder",
-            hint="pass --corpus DIR or set FOCAL_SEARCH_CORPUS",
-        )
+    require_corpus(corpus)
     try:
         _ensure_folder(folder)
     except OSError as err:
@@ -422,7 +437,8 @@ def _apply(
                 retry = isinstance(skip, CannotOpen)  # not the content's fault
             if old is not None and not new_ids:
                 open_writer().delete_by_term("source", file.id)
-            _count(report, old, new_ids, same=old is not None and _sha(old.fingerprint) == sha)
+            same = old is not None and _sha(old.fingerprint) == sha
+            report.count_file(old.ids if old else set(), new_ids, same=same)
             if new_ids and sha is not None:
                 indexed[file.id] = _Source(f"{file.stamp}:{sha}", new_ids)
             else:
@@ -457,16 +473,6 @@ def _lang_counts(ix: Any, files: list[CorpusFile]) -> Counter[str]:
         counts = Counter(lang for (lang,) in column_rows(reader, ("lang",)) if lang)
     counts.update(filter(None, (lang_from_id(f.id) or lang_from_name(f.id) for f in files)))
     return counts
-
-
-def _count(report: SyncReport, old: _Source | None, new_ids: set[str], *, same: bool) -> None:
-    before = old.ids if old else set()
-    if same:
-        report.unchanged += len(new_ids)  # touched, same bytes: only the stamp moved
-    else:
-        report.updated += len(new_ids & before)
-        report.added += len(new_ids - before)
-    report.removed += len(before - new_ids)
 
 
 def _document(article: Article, file: CorpusFile, sha: str) -> dict[str, Any]:

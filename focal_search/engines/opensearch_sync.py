@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ClusterRejected, CorpusMissing, FocalSearchError, IndexIncompatible
+from ..errors import ClusterRejected, FocalSearchError, IndexIncompatible
 from ..extract.failures import guarded
 from ..schema import SCHEMA_VERSION
 from .opensearch_index import (
@@ -58,16 +58,10 @@ def sync(
     fingerprints, or (``full``, or no index yet) a new physical index swapped in
     behind the alias. ``part`` (K, N) handles only share K of N of the files."""
     from ..extract import walk_corpus
-    from ..index import SyncReport
+    from ..index import SyncReport, require_corpus
 
     started = time.monotonic()
-    if not corpus.is_dir():
-        raise CorpusMissing(
-            f"corpus folder {corpus} does not exist"
-            if not corpus.exists()
-            else f"corpus {corpus} is not a folder",
-            hint="pass --corpus DIR or set FOCAL_SEARCH_CORPUS",
-        )
+    require_corpus(corpus)
     if full and part is not None:
         raise FocalSearchError(
             "--full rebuilds the whole index, so it cannot take --part",
@@ -203,7 +197,8 @@ def _apply(
                 skip(file.path, str(why))
             for stale in (old.ids if old else set()) - new_ids:
                 yield {"_op_type": "delete", "_index": target, "_id": doc_id(stale)}
-            _count(report, old, new_ids, same=old is not None and _sha(old) == sha)
+            same = old is not None and _sha(old) == sha
+            report.count_file(old.ids if old else set(), new_ids, same=same)
             report.records_skipped.update(log.skipped)
             for warning in log.warnings:
                 report.warnings.append((str(file.path), warning))
@@ -399,16 +394,6 @@ class _Source:
     fingerprint: str
     count: int = 0  # its articles
     ids: set[str] = field(default_factory=set)  # their ids, when needed (see _load_ids)
-
-
-def _count(report: SyncReport, old: _Source | None, new_ids: set[str], *, same: bool) -> None:
-    before = old.ids if old else set()
-    if same:
-        report.unchanged += len(new_ids)
-    else:
-        report.updated += len(new_ids & before)
-        report.added += len(new_ids - before)
-    report.removed += len(before - new_ids)
 
 
 def _stamp(source: _Source | None) -> str | None:
