@@ -71,6 +71,7 @@ RETIRE_GRACE = 60.0  # seconds a replaced generation is kept for readers still u
 PARALLEL = (os.cpu_count() or 1) > 1
 PARALLEL_MIN_FILES = 1000
 PARALLEL_MIN_BYTES = 50 * 1024 * 1024
+BULK = True  # full rebuilds through the bulk writer (bulk.py) rather than Whoosh's
 
 # (done, total) after each corpus file is processed.
 ProgressFn = Callable[[int, int], None]
@@ -302,7 +303,12 @@ def _rebuild(corpus: Path, folder: Path, callbacks: _Callbacks) -> SyncReport:
         files = list(walk_corpus(corpus, on_error=_skip_sink(report, callbacks.on_skip)))
         indexed: dict[str, _Source] = {}
         skips: dict[str, _Skip] = {}
-        _apply(ix, files, indexed, report, callbacks, skips=skips)
+        if BULK:
+            from .bulk import write_all
+
+            write_all(ix, files, indexed, report, callbacks, skips)
+        else:
+            _apply(ix, files, indexed, report, callbacks, skips=skips)
         report.articles, duplicates = _counts(ix)
         _save_manifest(new_gen, ix, indexed)
         _save_skips(new_gen, skips)

@@ -387,6 +387,7 @@ RUNNER = textwrap.dedent(
     import focal_search.index as index_module
 
     index_module.PARALLEL, index_module.PARALLEL_MIN_FILES = True, 1
+    index_module.BULK = False  # Whoosh's multi-process writer (test_bulk.py has the bulk one)
     parent, real, calls = os.getpid(), structfile.StructFile.write, [0]
 
     def write(self, *args, **kwargs):  # the disk fills up under the child processes only

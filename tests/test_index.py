@@ -209,6 +209,7 @@ def test_parallel_full_build_matches_single_process(
     import focal_search.index as index_module
     import focal_search.parallel as parallel_module
 
+    monkeypatch.setattr(index_module, "BULK", False)  # Whoosh's multi-process writer
     monkeypatch.setattr(index_module, "PARALLEL", True)
     monkeypatch.setattr(index_module, "PARALLEL_MIN_FILES", 10)
     monkeypatch.setattr(parallel_module, "BATCH", 10)  # so that both children get work
@@ -229,6 +230,7 @@ def test_failed_parallel_build_leaves_old_index_and_no_processes(
     import focal_search.index as index_module
 
     sync_index(many, tmp_path / "ix")
+    monkeypatch.setattr(index_module, "BULK", False)  # Whoosh's multi-process writer
     monkeypatch.setattr(index_module, "PARALLEL", True)
     monkeypatch.setattr(index_module, "PARALLEL_MIN_FILES", 10)
     real = index_module._document

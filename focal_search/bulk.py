@@ -1,0 +1,717 @@
+"""The bulk writer: a full rebuild analysed in worker processes, written as segments.
+
+Whoosh's writer spends most of a build on per-posting Python work: pickling each
+term's positions, a pool of posting tuples sorted and spilled in pickled runs, then
+one call per posting to write them. Here worker processes read and analyse batches
+of corpus files and return each field's postings as numpy arrays (term, document,
+frequency, positions); the parent keeps the bookkeeping of an ordinary sync (in
+file order, exactly as ``index._apply`` does), accumulates the arrays, and writes
+a segment directly through the codec whenever a memory budget is reached. The
+index holds the same content as one written by Whoosh's writer, document for
+document; only a full rebuild into a fresh generation folder uses this writer, so
+a kill at any moment leaves the previous generation live.
+"""
+
+from __future__ import annotations
+
+import errno
+import multiprocessing
+import os
+import signal
+from collections import Counter, deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from functools import cache
+from itertools import islice
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .analysis import WORD, FoldingAnalyzer
+from .extract import CannotOpen, CorpusFile, ReadLog, SkipFile, language
+from .extract.failures import guarded
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from .documents import Article
+    from .index import SyncReport, _Callbacks, _Skip, _Source
+
+PROCS = min(2, os.cpu_count() or 1)
+BATCH_FILES = 48  # corpus files a worker reads and analyses per task
+IN_FLIGHT = 2  # batches queued per worker: enough to keep it busy, bounded memory
+BUDGET_MB = 48  # postings held by the parent before they are written as a segment
+# Below these, the files are analysed in this process: starting workers costs more.
+MIN_FILES = 500
+MIN_BYTES = 25 * 1024 * 1024
+# fork: workers start at once, without importing everything again, and callers need
+# no ``if __name__ == "__main__"`` guard (spawn would run their script in each worker).
+START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+# -- what a worker sends back ------------------------------------------------
+
+
+@dataclass
+class FieldPostings:
+    """One field's postings for a batch of documents, sorted by (term, doc)."""
+
+    terms: list[bytes]  # the batch's vocabulary; ``tids`` index into it
+    tids: NDArray[np.int32]
+    docs: NDArray[np.int32]  # batch-local document numbers
+    lbytes: NDArray[np.uint8]  # the field length of each posting's document, as Whoosh's byte
+    weights: NDArray[np.float64] | None = None  # None: frequency x field boost (Positions)
+    counts: NDArray[np.int32] | None = None  # positions per posting (Positions format)
+    positions: NDArray[np.int32] | None = None  # flat, ascending within a posting
+
+    def nbytes(self) -> int:
+        arrays = (self.tids, self.docs, self.weights, self.lbytes, self.counts, self.positions)
+        return sum(a.nbytes for a in arrays if a is not None)
+
+
+# What the per-document writer records for one field: (fieldname, stored value or
+# None, field length, whether it has a column value, column value).
+FieldRecord = tuple[str, Any, int, bool, Any]
+
+
+@dataclass
+class Analysed:
+    """Documents analysed together: their per-document records, in order, and
+    their postings by field."""
+
+    records: list[list[FieldRecord]] = field(default_factory=list)
+    postings: dict[str, FieldPostings] = field(default_factory=dict)
+
+
+@dataclass
+class FileResult:
+    """What reading one corpus file gave; ``articles`` in order, each either the
+    batch-local number of a document analysed by the worker with its language, or
+    an article of undetermined language (the parent resolves it, in file order)."""
+
+    sha: str | None
+    ids: list[str]
+    articles: list[tuple[int, str] | Article]
+    skipped: str = ""
+    retry: bool = False
+    records_skipped: Counter[str] = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Batch:
+    files: list[FileResult]
+    analysed: Analysed
+
+
+# -- analysis (in the workers) ------------------------------------------------
+
+
+@cache
+def _schema() -> Any:
+    from .schema import build_schema
+
+    return build_schema()
+
+
+class _Collector:
+    """Gathers the terms of documents field by field, then turns them into arrays."""
+
+    def __init__(self, schema: Any) -> None:
+        from whoosh.formats import Positions
+
+        self.schema = schema
+        self.positions_type = Positions
+        self.analysed = Analysed()
+        # Positions fields: every token's term, the documents and their token counts.
+        self.tokens: dict[str, list[str]] = {}
+        self.token_docs: dict[str, list[tuple[int, int]]] = {}
+        # Other indexed fields: one (term, doc, weight, length) per posting.
+        self.items: dict[str, list[tuple[bytes, int, float, int]]] = {}
+
+    def add(self, fields: dict[str, Any]) -> int:
+        """Analyse one document (the keyword arguments of ``add_document``)."""
+        schema = self.schema
+        docnum = len(self.analysed.records)
+        records: list[FieldRecord] = []
+        for fieldname in sorted(fields):
+            if fieldname.startswith("_"):
+                raise ValueError(f"document option {fieldname!r} is not supported in bulk")
+            value = fields[fieldname]
+            if value is None:
+                continue
+            fieldobj = schema[fieldname]
+            if fieldobj.vector or fieldobj.separate_spelling():
+                raise ValueError(f"field {fieldname!r}: vectors and spelling are not supported")
+            length = 0
+            if fieldobj.indexed:
+                length = self._index(fieldname, fieldobj, value, docnum)
+            column = fieldobj.column_type
+            has_column = bool(column)
+            stored = value if fieldobj.stored else None
+            if stored is not None or length or has_column:
+                cv = fieldobj.to_column_value(value) if has_column else None
+                records.append((fieldname, stored, length, has_column, cv))
+        self.analysed.records.append(records)
+        return docnum
+
+    def _index(self, fieldname: str, fieldobj: Any, value: Any, docnum: int) -> int:
+        if type(fieldobj.format) is self.positions_type and isinstance(value, str):
+            analyzer = fieldobj.analyzer
+            if type(analyzer) is FoldingAnalyzer:
+                # The analyzer's own tokens, without building a Token per word.
+                terms = list(map(analyzer.term, WORD.findall(value)))
+            else:
+                terms = [t.text for t in analyzer(value, positions=True, mode="index")]
+            if terms:
+                self.tokens.setdefault(fieldname, []).extend(terms)
+                self.token_docs.setdefault(fieldname, []).append((docnum, len(terms)))
+            return len(terms) if fieldobj.scorable else 0
+        items = list(fieldobj.index(value))
+        length = sum(freq for _, freq, _, _ in items) if fieldobj.scorable else 0
+        out = self.items.setdefault(fieldname, [])
+        for btext, _, weight, vbytes in items:
+            if vbytes:
+                raise ValueError(f"field {fieldname!r}: posting values are not supported")
+            out.append((btext, docnum, float(weight), length))
+        return length
+
+    def finish(self) -> Analysed:
+        postings = self.analysed.postings
+        for fieldname, terms in self.tokens.items():
+            scorable = bool(self.schema[fieldname].scorable)
+            postings[fieldname] = _positions_postings(terms, self.token_docs[fieldname], scorable)
+        for fieldname, items in self.items.items():
+            postings[fieldname] = _plain_postings(items)
+        return self.analysed
+
+
+def _vocabulary(terms: Any) -> tuple[list[Any], NDArray[np.int32]]:
+    vocab: dict[Any, int] = {}
+    tids = np.fromiter((vocab.setdefault(t, len(vocab)) for t in terms), np.int32)
+    return list(vocab), tids
+
+
+def _positions_postings(
+    tokens: list[str], token_docs: list[tuple[int, int]], scorable: bool
+) -> FieldPostings:
+    words, tids = _vocabulary(tokens)
+    doc_arr = np.array([d for d, _ in token_docs], np.int32)
+    ntok = np.array([n for _, n in token_docs], np.int32)
+    starts = np.cumsum(ntok) - ntok
+    docs = np.repeat(doc_arr, ntok)
+    positions = (np.arange(len(tokens), dtype=np.int64) - np.repeat(starts, ntok)).astype(np.int32)
+    lbytes = np.repeat(_length_bytes(ntok) if scorable else np.zeros(len(ntok), np.uint8), ntok)
+    # A stable sort by term keeps each term's tokens in (doc, position) order.
+    order = np.argsort(tids, kind="stable")
+    tids, docs, positions, lbytes = tids[order], docs[order], positions[order], lbytes[order]
+    new = np.ones(len(tids), bool)
+    new[1:] = (tids[1:] != tids[:-1]) | (docs[1:] != docs[:-1])
+    first = np.flatnonzero(new)
+    counts = np.diff(np.append(first, len(tids))).astype(np.int32)
+    return FieldPostings(
+        terms=[w.encode("utf-8") for w in words],
+        tids=tids[first],
+        docs=docs[first],
+        lbytes=lbytes[first],
+        counts=counts,
+        positions=positions,
+    )
+
+
+def _plain_postings(items: list[tuple[bytes, int, float, int]]) -> FieldPostings:
+    words, tids = _vocabulary(t for t, _, _, _ in items)
+    docs = np.array([d for _, d, _, _ in items], np.int32)
+    order = np.lexsort((docs, tids))
+    return FieldPostings(
+        terms=words,
+        tids=tids[order],
+        docs=docs[order],
+        lbytes=_length_bytes(np.array([n for _, _, _, n in items], np.int64))[order],
+        weights=np.array([w for _, _, w, _ in items], np.float64)[order],
+    )
+
+
+def analyse_documents(docs: list[dict[str, Any]]) -> Analysed:
+    """The records and postings of ``docs`` (documents as ``index._document`` makes them)."""
+    collector = _Collector(_schema())
+    for doc in docs:
+        collector.add(doc)
+    return collector.finish()
+
+
+def analyse_batch(files: list[CorpusFile]) -> Batch:
+    """Read and analyse a batch of corpus files (the worker's task): the same reading,
+    guards and skips as ``index._apply``; undetermined articles are left to the parent."""
+    # Looked up in index.py when called, as _apply does (tests replace them there).
+    from .index import _document, load_source  # type: ignore[attr-defined]
+
+    collector = _Collector(_schema())
+    results = []
+    for file in files:
+        log = ReadLog()
+        result = FileResult(sha=None, ids=[], articles=[])
+        try:
+            sha, articles = load_source(file, log)
+            result.sha = sha
+            seen: set[str] = set()
+            for article in guarded(articles):
+                if article.id in seen:
+                    log.skip("repeated record")
+                    continue
+                seen.add(article.id)
+                result.ids.append(article.id)
+                if article.lang == language.UNDETERMINED:
+                    result.articles.append(article)
+                else:
+                    docnum = collector.add(_document(article, file, sha))
+                    result.articles.append((docnum, article.lang))
+        except SkipFile as skip:
+            result.skipped = str(skip)
+            result.retry = isinstance(skip, CannotOpen)  # not the content's fault
+        result.records_skipped = log.skipped
+        result.warnings = log.warnings
+        results.append(result)
+    return Batch(results, collector.finish())
+
+
+# -- the workers ---------------------------------------------------------------
+
+
+def _task(files: list[CorpusFile]) -> Batch:
+    return analyse_batch(files)  # looked up when run: tests replace it in forked workers
+
+
+def _init_worker(parent_pid: int) -> None:
+    from .parallel import _die_with_parent
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    _die_with_parent(parent_pid)
+
+
+def _batches(files: list[CorpusFile], procs: int) -> Iterator[Batch]:
+    """The analysed batches, in file order: from ``procs`` worker processes, or from
+    this process for a small corpus."""
+    chunks = [files[i : i + BATCH_FILES] for i in range(0, len(files), BATCH_FILES)]
+    if procs <= 1 or len(chunks) <= 1:
+        for chunk in chunks:
+            yield analyse_batch(chunk)
+        return
+    context = multiprocessing.get_context(START_METHOD)
+    executor = ProcessPoolExecutor(
+        procs, mp_context=context, initializer=_init_worker, initargs=(os.getpid(),)
+    )
+    finished = False
+    try:
+        todo = iter(chunks)
+        pending: deque[Future[Batch]] = deque(
+            executor.submit(_task, chunk) for chunk in islice(todo, procs * IN_FLIGHT)
+        )
+        while pending:
+            batch = pending.popleft().result()
+            chunk = next(todo, [])
+            if chunk:
+                pending.append(executor.submit(_task, chunk))
+            yield batch
+        finished = True
+    except BrokenProcessPool:
+        raise OSError(errno.EIO, "an indexing process was killed") from None
+    finally:
+        if not finished:
+            # An error, Ctrl-C or an abandoned build: stop the workers now rather
+            # than let them finish queued batches nobody will read.
+            for process in list(getattr(executor, "_processes", {}).values()):
+                if process.is_alive():
+                    process.terminate()
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+# -- writing the segment (in the parent) ----------------------------------------
+
+
+_WINDOW = 1 << 20  # elements read at a time from a run file
+
+
+class _Stream:
+    """Sequential reads of one array: in memory, or from a run file by windows, so
+    that merging many runs holds only a window of each."""
+
+    def __init__(self, source: Any, dtype: Any = None, offset: int = 0, count: int = 0) -> None:
+        if isinstance(source, np.ndarray):
+            self.window, self.lo, self.file = source, 0, None
+        else:
+            self.window, self.lo, self.file = np.empty(0, dtype), 0, source
+            self.dtype, self.offset, self.count = np.dtype(dtype), offset, count
+
+    def take(self, start: int, end: int) -> NDArray[Any]:
+        """Elements [start, end); ``start`` never goes back before an earlier start."""
+        hi = self.lo + len(self.window)
+        if self.file is not None and end > hi:
+            size = self.dtype.itemsize
+            upto = min(max(end, start + _WINDOW), self.count)
+            self.file.seek(self.offset + start * size)
+            self.window = np.frombuffer(self.file.read((upto - start) * size), self.dtype)
+            self.lo = start
+        return self.window[start - self.lo : end - self.lo]
+
+
+class _SortedField:
+    """One field's postings sorted by (term, doc): each term's bytes (``blob`` cut at
+    ``offsets``), its postings (``bounds``) and its positions (``pbounds``)."""
+
+    def __init__(self, streams: dict[str, _Stream], nterms: int) -> None:
+        self.streams = streams
+        self.nterms = nterms
+
+    def terms(self, index: int) -> Iterator[tuple[bytes, int, int]]:
+        """(term, index of this run, term number), in term order."""
+        offsets, blob = self.streams["offsets"], self.streams["blob"]
+        for t in range(self.nterms):
+            a, b = offsets.take(t, t + 2).tolist()
+            yield blob.take(a, b).tobytes(), index, t
+
+    def postings(self, t: int) -> tuple[Any, ...]:
+        """docs, length bytes, weights, counts and positions of term number ``t``."""
+        s = self.streams
+        a, b = s["bounds"].take(t, t + 2).tolist()
+        out: list[Any] = [s["docs"].take(a, b), s["lbytes"].take(a, b)]
+        out.append(s["weights"].take(a, b) if "weights" in s else None)
+        if "counts" in s:
+            pa, pb = s["pbounds"].take(t, t + 2).tolist()
+            out += [s["counts"].take(a, b), s["positions"].take(pa, pb)]
+        else:
+            out += [None, None]
+        return tuple(out)
+
+
+class _FieldBuffer:
+    """One field's postings since the last run, as chunks of arrays."""
+
+    def __init__(self) -> None:
+        self.vocab: dict[bytes, int] = {}
+        self.chunks: list[FieldPostings] = []
+
+    def add(self, postings: FieldPostings, docmap: NDArray[np.int64]) -> None:
+        vocab = self.vocab
+        remap = np.fromiter((vocab.setdefault(t, len(vocab)) for t in postings.terms), np.int32)
+        self.chunks.append(
+            FieldPostings(
+                terms=[],
+                tids=remap[postings.tids],
+                docs=docmap[postings.docs].astype(np.int32),
+                lbytes=postings.lbytes,
+                weights=postings.weights,
+                counts=postings.counts,
+                positions=postings.positions,
+            )
+        )
+
+    def sorted_arrays(self) -> dict[str, NDArray[Any]]:
+        """The postings sorted by (term, doc), as the arrays of ``_SortedField``."""
+        chunks = self.chunks
+        terms = sorted(self.vocab)
+        rank = np.empty(len(terms), np.int32)
+        rank[np.fromiter((self.vocab[t] for t in terms), np.int64, len(terms))] = np.arange(
+            len(terms), dtype=np.int32
+        )
+        ranks = rank[np.concatenate([c.tids for c in chunks])]
+        docs = np.concatenate([c.docs for c in chunks])
+        order = np.lexsort((docs, ranks))
+        ranks = ranks[order]
+        bounds = np.searchsorted(ranks, np.arange(len(terms) + 1)).astype(np.int64)
+        del ranks
+        lengths = np.fromiter(map(len, terms), np.int64, len(terms))
+        arrays: dict[str, NDArray[Any]] = {
+            "blob": np.frombuffer(b"".join(terms), np.uint8),
+            "offsets": np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+            "bounds": bounds,
+            "docs": docs[order],
+            "lbytes": np.concatenate([c.lbytes for c in chunks])[order],
+        }
+        if chunks[0].counts is not None:
+            raw_counts = np.concatenate([c.counts for c in chunks if c.counts is not None])
+            raw_pos = np.concatenate([c.positions for c in chunks if c.positions is not None])
+            starts = np.cumsum(raw_counts, dtype=np.int64) - raw_counts
+            counts = raw_counts[order]
+            ends = np.cumsum(counts, dtype=np.int64)
+            gather = np.repeat(starts[order] - (ends - counts), counts)
+            gather += np.arange(len(raw_pos), dtype=np.int64)
+            arrays["positions"] = raw_pos[gather]
+            arrays["counts"] = counts
+            arrays["pbounds"] = np.concatenate([[0], ends])[bounds]
+        else:
+            arrays["weights"] = np.concatenate(
+                [c.weights for c in chunks if c.weights is not None]
+            )[order]
+        self.chunks = []
+        return arrays
+
+
+class _Builder:
+    """The one segment of a rebuild: per-document data written as documents arrive;
+    postings buffered, spilled as sorted runs when over budget, merged at the end."""
+
+    def __init__(self, codec: Any, storage: Any, indexname: str, schema: Any) -> None:
+        self.codec = codec
+        self.storage = storage
+        self.schema = schema
+        self.segment = codec.new_segment(storage, indexname)
+        self.perdoc = codec.per_document_writer(storage, self.segment)
+        self.doc_count = 0
+        self.buffers: dict[str, _FieldBuffer] = {}
+        self.nbytes = 0
+        self.tempdir = storage.temp_storage(f"{indexname}.tmp")
+        self.runs: list[tuple[str, dict[str, dict[str, tuple[str, int, int]]]]] = []
+
+    def add_records(self, records: list[FieldRecord]) -> int:
+        """Write one document's stored values, lengths and columns, as
+        ``SegmentWriter.add_document`` does; return its number in the segment."""
+        perdoc, schema = self.perdoc, self.schema
+        docnum = self.doc_count
+        perdoc.start_doc(docnum)
+        for fieldname, stored, length, has_column, cv in records:
+            fieldobj = schema[fieldname]
+            perdoc.add_field(fieldname, fieldobj, stored, length)
+            if has_column:
+                perdoc.add_column_value(fieldname, fieldobj.column_type, cv)
+        perdoc.finish_doc()
+        self.doc_count += 1
+        return docnum
+
+    def add_postings(self, analysed: Analysed, docmap: NDArray[np.int64]) -> None:
+        for fieldname, postings in analysed.postings.items():
+            buffer = self.buffers.get(fieldname)
+            if buffer is None:
+                buffer = self.buffers[fieldname] = _FieldBuffer()
+            buffer.add(postings, docmap)
+            self.nbytes += postings.nbytes()
+
+    def spill(self) -> None:
+        """Write the buffered postings, sorted, to a run file (raw arrays)."""
+        name = f"run{len(self.runs)}.postings"
+        layout: dict[str, dict[str, tuple[str, int, int]]] = {}
+        with self.tempdir.create_file(name) as f:
+            offset = 0
+            for fieldname in sorted(self.buffers):
+                arrays = self.buffers.pop(fieldname).sorted_arrays()
+                fields = layout[fieldname] = {}
+                for key, array in arrays.items():
+                    data = np.ascontiguousarray(array)
+                    f.write(data.tobytes())
+                    fields[key] = (data.dtype.str, offset, len(data))
+                    offset += data.nbytes
+        self.runs.append((name, layout))
+        self.nbytes = 0
+
+    def finish(self, compound: bool) -> Any:
+        """Write the postings (merging the runs) and assemble the segment."""
+        self.perdoc.close()
+        memory = {name: buffer.sorted_arrays() for name, buffer in sorted(self.buffers.items())}
+        self.buffers = {}
+        files = [self.tempdir.open_file(name) for name, _ in self.runs]
+        writer = self.codec.field_writer(self.storage, self.segment)
+        try:
+            names = set(memory).union(*(layout for _, layout in self.runs))
+            for fieldname in sorted(names):
+                sources = []
+                for f, (_, layout) in zip(files, self.runs, strict=True):
+                    if fieldname in layout:
+                        streams = {
+                            key: _Stream(f, dtype, offset, count)
+                            for key, (dtype, offset, count) in layout[fieldname].items()
+                        }
+                        sources.append(_SortedField(streams, layout[fieldname]["offsets"][2] - 1))
+                if fieldname in memory:
+                    arrays = memory.pop(fieldname)
+                    streams = {key: _Stream(a) for key, a in arrays.items()}
+                    sources.append(_SortedField(streams, len(arrays["offsets"]) - 1))
+                fieldobj = self.schema[fieldname]
+                writer.start_field(fieldname, fieldobj)
+                _write_field(writer, fieldobj, sources)
+                writer.finish_field()
+        finally:
+            writer.close()
+            for f in files:
+                f.close()
+            for name, _ in self.runs:
+                self.tempdir.delete_file(name)
+        self.segment.set_doc_count(self.doc_count)
+        if compound and self.segment.should_assemble():
+            self.segment.create_compound_file(self.storage)
+            self.segment.compound = True
+        return self.segment
+
+
+@cache
+def _byte_lengths() -> NDArray[np.int64]:
+    """The field length Whoosh reads back from each length byte (0: none)."""
+    from whoosh.util.numeric import byte_to_length
+
+    return np.array([byte_to_length(b) if b else 0 for b in range(256)], np.int64)
+
+
+def _length_bytes(lengths: NDArray[Any]) -> NDArray[np.uint8]:
+    """Whoosh's one-byte encoding of field lengths (0 for none)."""
+    from whoosh.util.numeric import length_to_byte
+
+    uniq, inverse = np.unique(lengths, return_inverse=True)
+    table = np.array([length_to_byte(int(n)) if n else 0 for n in uniq], np.uint8)
+    return table[inverse.reshape(-1)]
+
+
+def _write_field(writer: Any, fieldobj: Any, sources: list[_SortedField]) -> None:
+    """Each term's postings, merged from the runs in term order (runs hold
+    consecutive documents, so concatenating keeps each list in document order)."""
+    import heapq
+
+    boost = float(fieldobj.format.field_boost)
+    lengths_of = _byte_lengths()
+    merged = heapq.merge(*(src.terms(i) for i, src in enumerate(sources)))
+    current: bytes | None = None
+    parts: list[tuple[Any, ...]] = []
+    for term, index, t in merged:
+        if term != current and current is not None:
+            _write_term(writer, fieldobj, current, parts, boost, lengths_of)
+            parts = []
+        current = term
+        parts.append(sources[index].postings(t))
+    if current is not None:
+        _write_term(writer, fieldobj, current, parts, boost, lengths_of)
+
+
+def _write_term(
+    writer: Any,
+    fieldobj: Any,
+    term: bytes,
+    parts: list[tuple[Any, ...]],
+    boost: float,
+    lengths_of: NDArray[np.int64],
+) -> None:
+    if len(parts) == 1:
+        docs, lbytes, weights, counts, positions = parts[0]
+    else:
+        docs, lbytes, weights, counts, positions = (
+            None if p[0] is None else np.concatenate(p) for p in zip(*parts, strict=True)
+        )
+    lengths = lengths_of[lbytes]
+    if counts is not None:
+        weights = counts * boost
+    _add_term(writer, fieldobj, term, docs, weights, lengths, counts, positions)
+
+
+def _add_term(
+    writer: Any,
+    fieldobj: Any,
+    term: bytes,
+    docs: NDArray[Any],
+    weights: NDArray[Any],
+    lengths: NDArray[Any],
+    counts: NDArray[Any] | None,
+    positions: NDArray[Any] | None,
+) -> None:
+    """One term's posting list, through Whoosh's per-posting API."""
+    writer.start_term(term)
+    encode = fieldobj.format.encode
+    pos = positions.tolist() if positions is not None else []
+    ends = np.cumsum(counts).tolist() if counts is not None else []
+    start = 0
+    for j, (doc, weight, length) in enumerate(
+        zip(docs.tolist(), weights.tolist(), lengths.tolist(), strict=True)
+    ):
+        vbytes = b""
+        if ends:
+            vbytes = encode(pos[start : ends[j]])
+            start = ends[j]
+        writer.add(doc, weight, vbytes, length)
+    writer.finish_term()
+
+
+# -- the rebuild -----------------------------------------------------------------
+
+
+def write_all(
+    ix: Any,
+    files: list[CorpusFile],
+    indexed: dict[str, _Source],
+    report: SyncReport,
+    callbacks: _Callbacks,
+    skips: dict[str, _Skip],
+    *,
+    procs: int | None = None,
+    budget_mb: float | None = None,
+    compound: bool = True,
+) -> None:
+    """Index ``files`` into the empty index ``ix`` with one commit, keeping the
+    bookkeeping of ``index._apply`` (``indexed``, ``skips``, ``report``, callbacks)."""
+    from whoosh.codec import default_codec
+    from whoosh.index import TOC, LockError, clean_files
+
+    from .index import _document, _lang_counts, _Skip, _skip_sink, _Source
+
+    if procs is None:
+        big = len(files) >= MIN_FILES or sum(f.size for f in files) >= MIN_BYTES
+        procs = PROCS if big else 1
+    storage, indexname = ix.storage, ix.indexname
+    lock = ix.lock("WRITELOCK")
+    if not lock.acquire():
+        raise LockError
+    codec = default_codec()
+    info = ix._read_toc()
+    schema = info.schema
+    builder: _Builder | None = None
+    main_language = language.MainLanguage(lambda: _lang_counts(ix, files))
+    skip_sink = _skip_sink(report, callbacks.on_skip)
+    budget = (BUDGET_MB if budget_mb is None else budget_mb) * 1024 * 1024
+    done = 0
+    try:
+        for batch in _batches(files, procs):
+            docmap = np.empty(len(batch.analysed.records), np.int64)
+            read = files[done : done + len(batch.files)]
+            for result, file in zip(batch.files, read, strict=True):
+                done += 1
+                for entry in result.articles:
+                    if builder is None:
+                        builder = _Builder(codec, storage, indexname, schema)
+                    if isinstance(entry, tuple):
+                        local, lang = entry
+                        main_language.resolve(lang)  # counted, as _apply does
+                        docmap[local] = builder.add_records(batch.analysed.records[local])
+                    else:
+                        entry.lang = main_language.resolve(entry.lang)
+                        assert result.sha is not None
+                        one = analyse_documents([_document(entry, file, result.sha)])
+                        own = builder.add_records(one.records[0])
+                        builder.add_postings(one, np.array([own], np.int64))
+                if result.skipped:
+                    skip_sink(file.path, result.skipped)
+                new_ids = set(result.ids)
+                report.count_file(set(), new_ids, same=False)
+                if new_ids and result.sha is not None:
+                    indexed[file.id] = _Source(f"{file.stamp}:{result.sha}", new_ids)
+                else:
+                    indexed.pop(file.id, None)
+                if new_ids or result.retry:
+                    skips.pop(file.id, None)
+                else:
+                    skips[file.id] = _Skip(file.stamp, result.skipped)
+                report.records_skipped.update(result.records_skipped)
+                for warning in result.warnings:
+                    report.warnings.append((str(file.path), warning))
+                    if callbacks.on_warning:
+                        callbacks.on_warning(str(file.path), warning)
+                if callbacks.on_progress:
+                    callbacks.on_progress(done, len(files))
+            if builder is not None:
+                builder.add_postings(batch.analysed, docmap)
+                if builder.nbytes >= budget:
+                    builder.spill()
+        if builder is not None:
+            segment = builder.finish(compound)
+            generation = info.generation + 1
+            TOC(schema, [segment], generation).write(storage, indexname)
+            clean_files(storage, indexname, generation, [segment])
+    finally:
+        storage.temp_storage(f"{indexname}.tmp").destroy()
+        lock.release()

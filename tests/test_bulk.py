@@ -1,0 +1,293 @@
+"""The bulk writer builds the same index as Whoosh's writer, and fails cleanly."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import focal_search.bulk as bulk
+import focal_search.index as index_module
+from focal_search.errors import IndexWriteError
+from focal_search.index import sync_index
+
+from .archive_fixtures import Warc, html_page
+from .conftest import WriteCorpus, focal_page
+from .index_content import index_content
+
+
+def _pages() -> dict[str, str | bytes]:
+    files: dict[str, str | bytes] = {
+        f"www.focal.ca/en/pub/{n:02}-river-notes.txt": focal_page(
+            f"River notes {n}",
+            "Ada Moss and Olu Reyes" if n % 2 else "Ada Moss",
+            [
+                f"The delta ferries carried {n} crates of salt past the old lighthouse.",
+                "Harbour pilots argued about tides, ferries and the price of rope; ferries won.",
+            ],
+            "Ada Moss writes about rivers." if n % 3 == 0 else None,
+        )
+        for n in range(14)
+    }
+    files["www.focal.ca/fr/pub/7-fleuves.txt"] = focal_page(
+        "Les fleuves du nord",
+        "Luc Roy",
+        ["Les bateaux remontent les fleuves au printemps, chargés de sel et de bois."],
+    )
+    files["site/es/caminos.html"] = html_page(
+        "Caminos de montaña",
+        ["Los caminos de montaña cruzan los valles y los pueblos pequeños del norte."],
+        author="Ana Ruiz",
+        lang="es",
+        date="2009-05-02",
+    )
+    files["captures/harbour.warc.gz"] = (
+        Warc()
+        .response(
+            "http://harbour.example/en/tides",
+            html_page("Tide tables", ["Spring tides lift the ferries above the quay walls."]),
+            date="2010-03-01T10:00:00Z",
+        )
+        .response(
+            "http://harbour.example/en/rope",
+            html_page("Rope makers", ["The rope makers of the quay twist hemp into cables."]),
+            date="2010-03-02T10:00:00Z",
+        )
+        .bytes()
+    )
+    # A second capture of the same page: a duplicate the index keeps (collapsed later).
+    files["captures/harbour-2011.warc.gz"] = (
+        Warc()
+        .response(
+            "https://harbour.example/en/tides/",
+            html_page("Tide tables", ["Spring tides lift the ferries above the new quay."]),
+            date="2011-03-01T10:00:00Z",
+        )
+        .bytes()
+    )
+    files["export/records.jsonl"] = "\n".join(
+        [
+            json.dumps(
+                {
+                    "id": "a1",
+                    "title": "Salt roads",
+                    "authors": ["Ada Moss"],
+                    "date": "2007-08",
+                    "lang": "en",
+                    "text": "Salt roads joined the delta towns to the mountain passes.",
+                }
+            ),
+            json.dumps({"id": "a1", "title": "Salt roads again", "text": "A repeated id."}),
+            "{broken json",
+            json.dumps(
+                {"id": "a2", "text": "Les marchés du sel ouvraient avant l'aube sur le quai."}
+            ),
+        ]
+    )
+    # Too short for detection: takes the archive's main language.
+    files["notes/short.txt"] = focal_page("Quay", None, ["Salt."], end_mark=False)
+    files["broken.warc.gz"] = b"\x1f\x8b\x08\x00not really gzip at all"
+    return files
+
+
+@pytest.fixture
+def corpus(write_corpus: WriteCorpus) -> Path:
+    return write_corpus(_pages())
+
+
+def _build_both(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Any, Any, Path, Path]:
+    monkeypatch.setattr(index_module, "BULK", False)
+    skipped_whoosh: list[tuple[str, str]] = []
+    progress_whoosh: list[tuple[int, int]] = []
+    whoosh = sync_index(
+        corpus,
+        tmp_path / "whoosh",
+        on_skip=lambda p, r: skipped_whoosh.append((p, r)),
+        on_progress=lambda d, t: progress_whoosh.append((d, t)),
+    )
+    monkeypatch.setattr(index_module, "BULK", True)
+    skipped_bulk: list[tuple[str, str]] = []
+    progress_bulk: list[tuple[int, int]] = []
+    built = sync_index(
+        corpus,
+        tmp_path / "bulk",
+        on_skip=lambda p, r: skipped_bulk.append((p, r)),
+        on_progress=lambda d, t: progress_bulk.append((d, t)),
+    )
+    assert skipped_bulk == skipped_whoosh and skipped_whoosh
+    assert progress_bulk == progress_whoosh
+    whoosh.seconds = built.seconds = 0.0
+    return whoosh, built, tmp_path / "whoosh", tmp_path / "bulk"
+
+
+def _generation(folder: Path) -> Path:
+    return folder / (folder / "CURRENT").read_text(encoding="utf-8").strip()
+
+
+def _assert_same(a: Path, b: Path) -> None:
+    ca, cb = index_content(a), index_content(b)
+    assert ca["doc_count"] > 20
+    for key in ca:
+        assert ca[key] == cb[key], key
+    for name in ("sources.json", "skipped.json"):
+        da = json.loads((_generation(a) / name).read_text())
+        db = json.loads((_generation(b) / name).read_text())
+        assert da == db, name
+
+
+def _segments(folder: Path) -> int:
+    return len(list(_generation(folder).glob("*.seg")))
+
+
+def test_bulk_build_equals_whoosh_build(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whoosh, built, a, b = _build_both(corpus, tmp_path, monkeypatch)
+    assert built == whoosh
+    assert built.records_skipped and built.articles == whoosh.articles
+    _assert_same(a, b)
+    # The short note took the archive's main language (English, most of its pages).
+    assert any(stored.get("id") == "notes/short.txt" for stored in index_content(b)["stored"])
+    assert _segments(b) == 1
+
+
+def test_bulk_build_in_workers_with_merged_runs_equals_whoosh_build(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bulk, "MIN_FILES", 2)
+    monkeypatch.setattr(bulk, "BATCH_FILES", 3)
+    monkeypatch.setattr(bulk, "BUDGET_MB", 0.002)  # a run every batch or so
+    spills: list[int] = []
+    real_spill = bulk._Builder.spill
+
+    def counted(builder: Any) -> None:
+        spills.append(builder.doc_count)
+        real_spill(builder)
+
+    monkeypatch.setattr(bulk._Builder, "spill", counted)
+    whoosh, built, a, b = _build_both(corpus, tmp_path, monkeypatch)
+    assert built == whoosh
+    assert len(spills) >= 3 and _segments(b) == 1
+    _assert_same(a, b)
+    assert multiprocessing.active_children() == []
+
+
+def _ids(folder: Path) -> set[str]:
+    return {s["id"] for s in index_content(folder)["stored"]}
+
+
+def test_failing_worker_raises_once_and_keeps_the_old_index(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ix = tmp_path / "ix"
+    sync_index(corpus, ix)
+    before = _ids(ix)
+    # Forked workers inherit the sabotaged reader; spawned ones would not.
+    assert bulk.START_METHOD == "fork"
+    monkeypatch.setattr(bulk, "MIN_FILES", 2)
+    monkeypatch.setattr(bulk, "BATCH_FILES", 2)
+
+    def failing(files: list[Any]) -> Any:
+        if any("09-river" in str(f.path) for f in files):
+            raise OSError(28, "No space left on device")
+        return real(files)
+
+    real = bulk.analyse_batch
+    monkeypatch.setattr(bulk, "analyse_batch", failing)
+    with pytest.raises(IndexWriteError, match="No space left"):
+        sync_index(corpus, ix, full=True)
+    assert multiprocessing.active_children() == []
+    assert _ids(ix) == before
+    assert len([p for p in ix.iterdir() if p.name.startswith("gen-")]) == 1
+
+
+def test_killed_worker_is_an_error_not_a_hang(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import signal
+
+    monkeypatch.setattr(bulk, "MIN_FILES", 2)
+    monkeypatch.setattr(bulk, "BATCH_FILES", 2)
+
+    def dying(files: list[Any]) -> Any:
+        if any("05-river" in str(f.path) for f in files):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(files)
+
+    real = bulk.analyse_batch
+    monkeypatch.setattr(bulk, "analyse_batch", dying)
+    with pytest.raises(IndexWriteError, match="killed"):
+        sync_index(corpus, tmp_path / "ix")
+    assert multiprocessing.active_children() == []
+    assert not [p for p in (tmp_path / "ix").iterdir() if p.name.startswith("gen-")]
+
+
+def test_interrupt_stops_the_workers(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bulk, "MIN_FILES", 2)
+    monkeypatch.setattr(bulk, "BATCH_FILES", 2)
+    seen: list[int] = []
+
+    def interrupt(done: int, total: int) -> None:
+        seen.append(done)
+        if done == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        sync_index(corpus, tmp_path / "ix", on_progress=interrupt)
+    assert seen == [1, 2, 3]
+    assert multiprocessing.active_children() == []
+    assert not [p for p in (tmp_path / "ix").iterdir() if p.name.startswith("gen-")]
+
+
+FULL_DISK = """
+import os, sys
+from whoosh.filedb import structfile
+import focal_search.bulk as bulk_module
+
+bulk_module.MIN_FILES, bulk_module.BATCH_FILES = 1, 10
+real, calls = structfile.StructFile.write, [0]
+
+def write(self, *args, **kwargs):  # the disk fills up under the segment being written
+    calls[0] += 1
+    if calls[0] > 30:
+        raise OSError(28, "No space left on device")
+    return real(self, *args, **kwargs)
+
+structfile.StructFile.write = write
+from focal_search.cli import main
+main()
+"""
+
+
+def test_full_disk_is_one_clean_error(write_corpus: WriteCorpus, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    corpus = write_corpus(
+        {f"p{i}.txt": focal_page(f"Page {i}", "Ann Lee", ["Ferries here."]) for i in range(60)}
+    )
+    script = tmp_path / "runner.py"
+    script.write_text(FULL_DISK)
+    index = tmp_path / "ix"
+    done = subprocess.run(
+        [sys.executable, str(script), "reindex", "--corpus", str(corpus), "--index", str(index)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [
+        f"focal-search: error: could not write the index at {index}: No space left on device",
+        "focal-search: hint: free some disk space (or fix permissions) and run reindex again; "
+        "the index is as it was before this run",
+    ]
+    assert not (index / "CURRENT").exists()
+    assert not [p for p in index.iterdir() if p.name.startswith("gen-")]
