@@ -18,13 +18,14 @@ import errno
 import multiprocessing
 import os
 import signal
+from array import array
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import cache
-from itertools import islice
+from itertools import count, islice
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -125,9 +126,12 @@ class _Collector:
         self.schema = schema
         self.positions_type = Positions
         self.analysed = Analysed()
-        # Positions fields: every token's term, the documents and their token counts.
-        self.tokens: dict[str, list[str]] = {}
+        # Positions fields: each distinct word (numbered), every token's word number,
+        # the documents and their token counts; words become terms at the end.
+        self.words: dict[str, dict[str, int]] = {}
+        self.tokens: dict[str, array[int]] = {}
         self.token_docs: dict[str, list[tuple[int, int]]] = {}
+        self.term_of: dict[str, Callable[[str], str]] = {}
         # Other indexed fields: one (term, doc, weight, length) per posting.
         self.items: dict[str, list[tuple[bytes, int, float, int]]] = {}
 
@@ -161,14 +165,24 @@ class _Collector:
         if type(fieldobj.format) is self.positions_type and isinstance(value, str):
             analyzer = fieldobj.analyzer
             if type(analyzer) is FoldingAnalyzer:
-                # The analyzer's own tokens, without building a Token per word.
-                terms = list(map(analyzer.term, WORD.findall(value)))
+                # The analyzer's own tokens, without building a Token per word; each
+                # distinct word is analysed once, at the end.
+                words = WORD.findall(value)
+                term_of = analyzer.term
             else:
-                terms = [t.text for t in analyzer(value, positions=True, mode="index")]
-            if terms:
-                self.tokens.setdefault(fieldname, []).extend(terms)
-                self.token_docs.setdefault(fieldname, []).append((docnum, len(terms)))
-            return len(terms) if fieldobj.scorable else 0
+                words = [t.text for t in analyzer(value, positions=True, mode="index")]
+                term_of = _same
+            if words:
+                vocab = self.words.get(fieldname)
+                if vocab is None:
+                    vocab = self.words[fieldname] = {}
+                    self.tokens[fieldname] = array("i")
+                    self.token_docs[fieldname] = []
+                    self.term_of[fieldname] = term_of
+                _number_new(vocab, words)
+                self.tokens[fieldname].extend(map(vocab.__getitem__, words))
+                self.token_docs[fieldname].append((docnum, len(words)))
+            return len(words) if fieldobj.scorable else 0
         items = list(fieldobj.index(value))
         length = sum(freq for _, freq, _, _ in items) if fieldobj.scorable else 0
         out = self.items.setdefault(fieldname, [])
@@ -180,12 +194,27 @@ class _Collector:
 
     def finish(self) -> Analysed:
         postings = self.analysed.postings
-        for fieldname, terms in self.tokens.items():
-            scorable = bool(self.schema[fieldname].scorable)
-            postings[fieldname] = _positions_postings(terms, self.token_docs[fieldname], scorable)
+        for fieldname, vocab in self.words.items():
+            # Several words may share a term ("Ferries", "ferries"): number the terms.
+            terms, word_terms = _vocabulary(map(self.term_of[fieldname], vocab))
+            tids = word_terms[np.frombuffer(self.tokens[fieldname], np.int32)]
+            postings[fieldname] = _positions_postings(
+                terms, tids, self.token_docs[fieldname], bool(self.schema[fieldname].scorable)
+            )
         for fieldname, items in self.items.items():
             postings[fieldname] = _plain_postings(items)
         return self.analysed
+
+
+def _number_new(vocab: dict[Any, int], items: list[Any]) -> None:
+    """Number the items not yet in ``vocab`` (set operations: no Python loop per item)."""
+    new = set(items).difference(vocab)
+    if new:
+        vocab.update(zip(new, count(len(vocab)), strict=False))
+
+
+def _same(word: str) -> str:
+    return word
 
 
 def _vocabulary(terms: Any) -> tuple[list[Any], NDArray[np.int32]]:
@@ -195,14 +224,14 @@ def _vocabulary(terms: Any) -> tuple[list[Any], NDArray[np.int32]]:
 
 
 def _positions_postings(
-    tokens: list[str], token_docs: list[tuple[int, int]], scorable: bool
+    words: list[str], tids: NDArray[np.int32], token_docs: list[tuple[int, int]], scorable: bool
 ) -> FieldPostings:
-    words, tids = _vocabulary(tokens)
+    """The postings of one field: ``tids`` numbers every token's term in ``words``."""
     doc_arr = np.array([d for d, _ in token_docs], np.int32)
     ntok = np.array([n for _, n in token_docs], np.int32)
     starts = np.cumsum(ntok) - ntok
     docs = np.repeat(doc_arr, ntok)
-    positions = (np.arange(len(tokens), dtype=np.int64) - np.repeat(starts, ntok)).astype(np.int32)
+    positions = (np.arange(len(tids), dtype=np.int64) - np.repeat(starts, ntok)).astype(np.int32)
     lbytes = np.repeat(_length_bytes(ntok) if scorable else np.zeros(len(ntok), np.uint8), ntok)
     # A stable sort by term keeps each term's tokens in (doc, position) order.
     order = np.argsort(tids, kind="stable")
@@ -394,8 +423,9 @@ class _FieldBuffer:
         self.chunks: list[FieldPostings] = []
 
     def add(self, postings: FieldPostings, docmap: NDArray[np.int64]) -> None:
-        vocab = self.vocab
-        remap = np.fromiter((vocab.setdefault(t, len(vocab)) for t in postings.terms), np.int32)
+        vocab, terms = self.vocab, postings.terms
+        _number_new(vocab, terms)
+        remap = np.fromiter(map(vocab.__getitem__, terms), np.int32, len(terms))
         self.chunks.append(
             FieldPostings(
                 terms=[],
