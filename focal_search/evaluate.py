@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import zlib
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 from pickle import loads
 from typing import Any
@@ -25,6 +26,8 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.matching import ListMatcher
 from whoosh.util.numeric import byte_to_length
+
+from .codec import read_term_arrays
 
 # Whoosh stores a field's length per document as one lossy byte; this table decodes
 # it the way ``doc_field_length`` does (a missing length column reads as 1).
@@ -103,29 +106,42 @@ class SegmentArrays:
         return found
 
     def _read_postings(self, fieldname: str, text: bytes) -> Postings | None:
+        arrays = read_term_arrays(self.reader, fieldname, text)
+        if arrays is not None:  # our format: no decoding step per block or posting
+            return Postings(arrays.ids, arrays.weights, arrays.positions)
         terms = self.reader._terms
         if (fieldname, text) not in terms:
             return None
-        leaf = terms.matcher(fieldname, text, self.reader.schema[fieldname].format)
+        fmt = self.reader.schema[fieldname].format
+        leaf = terms.matcher(fieldname, text, fmt)
         if isinstance(leaf, ListMatcher):  # short lists are inlined in the term info
             ids = np.asarray(leaf._ids, dtype=np.int64)
             weights = np.asarray(leaf._weights, dtype=np.float64)
             if weights.size != ids.size:
                 weights = np.ones(ids.size, dtype=np.float64)
-            return Postings(ids, weights, list(leaf._values or ()))
+            return Postings(ids, weights, _decoder(list(leaf._values or ()), fmt))
         if not isinstance(leaf, W3LeafMatcher):
-            return _walk_postings(leaf)
-        return _read_blocks(leaf)
+            return _walk_postings(leaf, fmt)
+        return _read_blocks(leaf, fmt)
 
 
 @dataclass
 class Postings:
     ids: np.ndarray  # int64, ascending
     weights: np.ndarray  # float64: term frequency times field boost
-    values: list[bytes]  # encoded positions, one per posting (empty if not stored)
+    positions: Callable[[int], list[int]]  # the positions of one posting (by row)
 
 
-def _read_blocks(leaf: Any) -> Postings:
+def _decoder(values: list[bytes], fmt: Any) -> Callable[[int], list[int]]:
+    """Positions by row, from Whoosh's encoded values (decoded when asked for)."""
+
+    def positions(row: int) -> list[int]:
+        return fmt.decode_positions(values[row]) if values else []
+
+    return positions
+
+
+def _read_blocks(leaf: Any, fmt: Any) -> Postings:
     """Decode every block of a W3 posting list: one unpickle per 128 postings."""
     id_parts: list[np.ndarray] = []
     weight_parts: list[np.ndarray] = []
@@ -148,10 +164,11 @@ def _read_blocks(leaf: Any) -> Postings:
         if leaf._lastblock:
             break
         leaf._goto(leaf._nextoffset)
-    return Postings(np.concatenate(id_parts), np.concatenate(weight_parts), values)
+    ids = np.concatenate(id_parts)
+    return Postings(ids, np.concatenate(weight_parts), _decoder(values, fmt))
 
 
-def _walk_postings(m: Any) -> Postings:
+def _walk_postings(m: Any, fmt: Any) -> Postings:
     ids: list[int] = []
     weights: list[float] = []
     values: list[bytes] = []
@@ -160,7 +177,11 @@ def _walk_postings(m: Any) -> Postings:
         weights.append(m.weight())
         values.append(m.value())
         m.next()
-    return Postings(np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64), values)
+    return Postings(
+        np.asarray(ids, dtype=np.int64),
+        np.asarray(weights, dtype=np.float64),
+        _decoder(values, fmt),
+    )
 
 
 class Evaluator:
@@ -254,11 +275,10 @@ class Evaluator:
         for _text, posting in postings[1:]:
             ids = ids[np.isin(ids, posting.ids, assume_unique=True)]
         rows = [np.searchsorted(p.ids, ids) for _t, p in postings]
-        decode = field.format.decode_positions
         keep = np.fromiter(
             (
                 _in_order(
-                    [decode(p.values[row[k]]) for (_t, p), row in zip(postings, rows, strict=True)],
+                    [p.positions(int(row[k])) for (_t, p), row in zip(postings, rows, strict=True)],
                     q.slop,
                 )
                 for k in range(ids.size)
