@@ -224,10 +224,46 @@ class Evaluator:
             return _difference(self._eval(q.a), self._eval(q.b))
         if isinstance(q, type(wq.NullQuery)):
             return Matches.empty()
-        if not self.scored and isinstance(q, wq.MultiTerm) and q.field() is not None:
-            words = q._btexts(self.segment.reader)
-            return _union([self._term(wq.Term(q.field(), word)) for word in words if word])
+        if isinstance(q, wq.MultiTerm) and q.field() is not None:
+            if not self.scored:
+                words = q._btexts(self.segment.reader)
+                return _union([self._term(wq.Term(q.field(), word)) for word in words if word])
+            return self._multiterm(q)
         return self._whoosh(q)
+
+    def _multiterm(self, q: wq.MultiTerm) -> Matches:
+        """A prefix, wildcard, range or fuzzy term, scored as Whoosh's MultiTerm
+        matcher scores it: one word is that word's term; several are an Or of them,
+        which for a constant-score query of three words or more in a segment of at
+        most 5,000 documents (or of 1,024 words or more) is Whoosh's unscored array
+        union, 1.0 per match; otherwise each match scores the sum of its words."""
+        fieldname = q.field()
+        searcher = self.segment.searcher
+        if fieldname not in searcher.schema:
+            return Matches.empty()
+        words = [word for word in q._btexts(self.segment.reader) if word]
+        if len(words) == 1:
+            return self._term(wq.Term(fieldname, words[0], boost=q.boost))
+        # A constant-score Or gives its words no weighting: each then scores with
+        # the searcher's own (Searcher.postings).
+        weighting = searcher.weighting if q.constantscore else self.weighting
+        parts = []
+        field = searcher.schema[fieldname]
+        for word in words:
+            try:
+                word = field.to_bytes(word)  # words may come as text or as bytes
+            except ValueError:
+                continue
+            posting = self.segment.postings(fieldname, word)
+            if posting is not None:
+                parts.append(_boosted(self._scored(fieldname, word, posting, weighting), q.boost))
+        found = _union(parts)
+        tree = len(words) < wq.Or.TOO_MANY_CLAUSES and (
+            len(words) == 2 or self.segment.doc_count > 5000
+        )
+        if q.constantscore and not tree:
+            return Matches(found.ids, np.ones(found.ids.size, dtype=np.float64))
+        return found
 
     def _term(self, q: wq.Term) -> Matches:
         searcher = self.segment.searcher
@@ -242,10 +278,13 @@ class Evaluator:
             return Matches.empty()
         return _boosted(self._scored(q.fieldname, text, posting), q.boost)
 
-    def _scored(self, fieldname: str, text: bytes, posting: Postings) -> Matches:
+    def _scored(
+        self, fieldname: str, text: bytes, posting: Postings, weighting: Any = None
+    ) -> Matches:
         """Every posting of a term scored by the weighting's scorer for it."""
         field = self.segment.searcher.schema[fieldname]
-        scorer = self.weighting.scorer(self.segment.searcher, fieldname, text)
+        weighting = weighting or self.weighting
+        scorer = weighting.scorer(self.segment.searcher, fieldname, text)
         if field.scorable and hasattr(scorer, "_score"):
             lengths = self.segment.lengths(fieldname)[posting.ids]
             return Matches(posting.ids, _score_per_doc(scorer, posting.weights, lengths))
@@ -370,9 +409,14 @@ def _union(parts: list[Matches]) -> Matches:
     if len(parts) == 1:
         return parts[0]
     all_ids = np.concatenate([p.ids for p in parts])
+    all_scores = np.concatenate([p.scores for p in parts])
+    span = int(all_ids.max()) + 1
+    if span <= 8 * all_ids.size:  # dense enough: count into one slot per document
+        ids = np.flatnonzero(np.bincount(all_ids, minlength=span))
+        return Matches(ids, np.bincount(all_ids, weights=all_scores, minlength=span)[ids])
     ids, where = np.unique(all_ids, return_inverse=True)
     scores = np.zeros(ids.size, dtype=np.float64)
-    np.add.at(scores, where, np.concatenate([p.scores for p in parts]))
+    np.add.at(scores, where, all_scores)
     return Matches(ids, scores)
 
 
