@@ -328,7 +328,8 @@ def build_figures(
         (
             "peak index disk",
             f"{build.peak_disk / 1e6:.0f} MB",
-            f"{build.peak_disk / 1e6 / corpus_mb:.2f}× corpus",
+            f"{build.peak_disk / 1e6 / corpus_mb:.2f}× corpus, "
+            f"{build.peak_disk / 1e6 / index_mb:.2f}× final index",
         ),
         ("index size", f"{index_mb:.0f} MB", f"{index_mb / corpus_mb:.2f}× corpus"),
         ("no-op reindex", f"{noop:.2f} s", ""),

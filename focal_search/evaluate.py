@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import zlib
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 from pickle import loads
 from typing import Any
@@ -25,6 +26,8 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.matching import ListMatcher
 from whoosh.util.numeric import byte_to_length
+
+from .codec import read_term_arrays
 
 # Whoosh stores a field's length per document as one lossy byte; this table decodes
 # it the way ``doc_field_length`` does (a missing length column reads as 1).
@@ -103,29 +106,42 @@ class SegmentArrays:
         return found
 
     def _read_postings(self, fieldname: str, text: bytes) -> Postings | None:
+        arrays = read_term_arrays(self.reader, fieldname, text)
+        if arrays is not None:  # our format: no decoding step per block or posting
+            return Postings(arrays.ids, arrays.weights, arrays.positions)
         terms = self.reader._terms
         if (fieldname, text) not in terms:
             return None
-        leaf = terms.matcher(fieldname, text, self.reader.schema[fieldname].format)
+        fmt = self.reader.schema[fieldname].format
+        leaf = terms.matcher(fieldname, text, fmt)
         if isinstance(leaf, ListMatcher):  # short lists are inlined in the term info
             ids = np.asarray(leaf._ids, dtype=np.int64)
             weights = np.asarray(leaf._weights, dtype=np.float64)
             if weights.size != ids.size:
                 weights = np.ones(ids.size, dtype=np.float64)
-            return Postings(ids, weights, list(leaf._values or ()))
+            return Postings(ids, weights, _decoder(list(leaf._values or ()), fmt))
         if not isinstance(leaf, W3LeafMatcher):
-            return _walk_postings(leaf)
-        return _read_blocks(leaf)
+            return _walk_postings(leaf, fmt)
+        return _read_blocks(leaf, fmt)
 
 
 @dataclass
 class Postings:
     ids: np.ndarray  # int64, ascending
     weights: np.ndarray  # float64: term frequency times field boost
-    values: list[bytes]  # encoded positions, one per posting (empty if not stored)
+    positions: Callable[[int], list[int]]  # the positions of one posting (by row)
 
 
-def _read_blocks(leaf: Any) -> Postings:
+def _decoder(values: list[bytes], fmt: Any) -> Callable[[int], list[int]]:
+    """Positions by row, from Whoosh's encoded values (decoded when asked for)."""
+
+    def positions(row: int) -> list[int]:
+        return fmt.decode_positions(values[row]) if values else []
+
+    return positions
+
+
+def _read_blocks(leaf: Any, fmt: Any) -> Postings:
     """Decode every block of a W3 posting list: one unpickle per 128 postings."""
     id_parts: list[np.ndarray] = []
     weight_parts: list[np.ndarray] = []
@@ -148,10 +164,11 @@ def _read_blocks(leaf: Any) -> Postings:
         if leaf._lastblock:
             break
         leaf._goto(leaf._nextoffset)
-    return Postings(np.concatenate(id_parts), np.concatenate(weight_parts), values)
+    ids = np.concatenate(id_parts)
+    return Postings(ids, np.concatenate(weight_parts), _decoder(values, fmt))
 
 
-def _walk_postings(m: Any) -> Postings:
+def _walk_postings(m: Any, fmt: Any) -> Postings:
     ids: list[int] = []
     weights: list[float] = []
     values: list[bytes] = []
@@ -160,7 +177,11 @@ def _walk_postings(m: Any) -> Postings:
         weights.append(m.weight())
         values.append(m.value())
         m.next()
-    return Postings(np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64), values)
+    return Postings(
+        np.asarray(ids, dtype=np.int64),
+        np.asarray(weights, dtype=np.float64),
+        _decoder(values, fmt),
+    )
 
 
 class Evaluator:
@@ -203,10 +224,46 @@ class Evaluator:
             return _difference(self._eval(q.a), self._eval(q.b))
         if isinstance(q, type(wq.NullQuery)):
             return Matches.empty()
-        if not self.scored and isinstance(q, wq.MultiTerm) and q.field() is not None:
-            words = q._btexts(self.segment.reader)
-            return _union([self._term(wq.Term(q.field(), word)) for word in words if word])
+        if isinstance(q, wq.MultiTerm) and q.field() is not None:
+            if not self.scored:
+                words = q._btexts(self.segment.reader)
+                return _union([self._term(wq.Term(q.field(), word)) for word in words if word])
+            return self._multiterm(q)
         return self._whoosh(q)
+
+    def _multiterm(self, q: wq.MultiTerm) -> Matches:
+        """A prefix, wildcard, range or fuzzy term, scored as Whoosh's MultiTerm
+        matcher scores it: one word is that word's term; several are an Or of them,
+        which for a constant-score query of three words or more in a segment of at
+        most 5,000 documents (or of 1,024 words or more) is Whoosh's unscored array
+        union, 1.0 per match; otherwise each match scores the sum of its words."""
+        fieldname = q.field()
+        searcher = self.segment.searcher
+        if fieldname not in searcher.schema:
+            return Matches.empty()
+        words = [word for word in q._btexts(self.segment.reader) if word]
+        if len(words) == 1:
+            return self._term(wq.Term(fieldname, words[0], boost=q.boost))
+        # A constant-score Or gives its words no weighting: each then scores with
+        # the searcher's own (Searcher.postings).
+        weighting = searcher.weighting if q.constantscore else self.weighting
+        parts = []
+        field = searcher.schema[fieldname]
+        for word in words:
+            try:
+                word = field.to_bytes(word)  # words may come as text or as bytes
+            except ValueError:
+                continue
+            posting = self.segment.postings(fieldname, word)
+            if posting is not None:
+                parts.append(_boosted(self._scored(fieldname, word, posting, weighting), q.boost))
+        found = _union(parts)
+        tree = len(words) < wq.Or.TOO_MANY_CLAUSES and (
+            len(words) == 2 or self.segment.doc_count > 5000
+        )
+        if q.constantscore and not tree:
+            return Matches(found.ids, np.ones(found.ids.size, dtype=np.float64))
+        return found
 
     def _term(self, q: wq.Term) -> Matches:
         searcher = self.segment.searcher
@@ -221,10 +278,13 @@ class Evaluator:
             return Matches.empty()
         return _boosted(self._scored(q.fieldname, text, posting), q.boost)
 
-    def _scored(self, fieldname: str, text: bytes, posting: Postings) -> Matches:
+    def _scored(
+        self, fieldname: str, text: bytes, posting: Postings, weighting: Any = None
+    ) -> Matches:
         """Every posting of a term scored by the weighting's scorer for it."""
         field = self.segment.searcher.schema[fieldname]
-        scorer = self.weighting.scorer(self.segment.searcher, fieldname, text)
+        weighting = weighting or self.weighting
+        scorer = weighting.scorer(self.segment.searcher, fieldname, text)
         if field.scorable and hasattr(scorer, "_score"):
             lengths = self.segment.lengths(fieldname)[posting.ids]
             return Matches(posting.ids, _score_per_doc(scorer, posting.weights, lengths))
@@ -254,11 +314,10 @@ class Evaluator:
         for _text, posting in postings[1:]:
             ids = ids[np.isin(ids, posting.ids, assume_unique=True)]
         rows = [np.searchsorted(p.ids, ids) for _t, p in postings]
-        decode = field.format.decode_positions
         keep = np.fromiter(
             (
                 _in_order(
-                    [decode(p.values[row[k]]) for (_t, p), row in zip(postings, rows, strict=True)],
+                    [p.positions(int(row[k])) for (_t, p), row in zip(postings, rows, strict=True)],
                     q.slop,
                 )
                 for k in range(ids.size)
@@ -350,9 +409,14 @@ def _union(parts: list[Matches]) -> Matches:
     if len(parts) == 1:
         return parts[0]
     all_ids = np.concatenate([p.ids for p in parts])
+    all_scores = np.concatenate([p.scores for p in parts])
+    span = int(all_ids.max()) + 1
+    if span <= 8 * all_ids.size:  # dense enough: count into one slot per document
+        ids = np.flatnonzero(np.bincount(all_ids, minlength=span))
+        return Matches(ids, np.bincount(all_ids, weights=all_scores, minlength=span)[ids])
     ids, where = np.unique(all_ids, return_inverse=True)
     scores = np.zeros(ids.size, dtype=np.float64)
-    np.add.at(scores, where, np.concatenate([p.scores for p in parts]))
+    np.add.at(scores, where, all_scores)
     return Matches(ids, scores)
 
 

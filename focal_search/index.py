@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from .analysis import analyzed_language
+from .codec import use_focal_codec
 from .columns import column_rows
 from .documents import Article, capture_epoch, key_period, month_key
 from .errors import (
@@ -56,6 +57,7 @@ from .schema import SCHEMA_VERSION, lang_field
 from .storage import read_in_place
 
 read_in_place()  # segments are read in place, never copied into memory on open
+use_focal_codec()  # new segments keep their postings as arrays (codec.py)
 
 CURRENT = "CURRENT"
 LOCK = "LOCK"

@@ -1,7 +1,8 @@
 """The Whoosh schema: one field per thing a query can match, filter, sort or count.
 
-``SCHEMA_VERSION`` is recorded with every index; bump it whenever a field or an
-analyzer changes, so an older index is rebuilt instead of misread. The schema is
+``SCHEMA_VERSION`` is recorded with every index; bump it whenever a field, an
+analyzer or the posting format changes, so an older index is rebuilt instead of
+misread. The schema is
 pickled into the index: classes used here must stay importable at these paths.
 """
 
@@ -15,7 +16,7 @@ from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 from .analysis import ANALYZED, name_analyzer, text_analyzer
 from .documents import normalize_date
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7  # 7: postings in our array format (codec.py)
 
 # Field boosts for BM25F: a word in the title says more about the article than the
 # same word in the body; the author note says less. (With one IDF per term, see

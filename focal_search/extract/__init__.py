@@ -14,6 +14,7 @@ import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from operator import attrgetter
 from pathlib import Path
 from typing import BinaryIO
 
@@ -81,12 +82,14 @@ def walk_corpus(root: Path, on_error: ErrorSink | None = None) -> Iterator[Corpu
     top = os.fspath(root)
     prefix = len(top.rstrip(os.sep)) + 1
     inside = os.path.join(os.path.realpath(top), "")
+    is_file = stat.S_ISREG
+    by_name = attrgetter("name")
     stack = [top]
     while stack:
         folder = stack.pop()
         try:
             with os.scandir(folder) as entries:
-                listed = sorted(entries, key=lambda e: e.name)
+                listed = sorted(entries, key=by_name)
         except OSError as err:
             if on_error is not None:
                 on_error(Path(folder), f"cannot list folder: {err.strerror or err}")
@@ -102,21 +105,24 @@ def walk_corpus(root: Path, on_error: ErrorSink | None = None) -> Iterator[Corpu
                     continue
                 if not name.lower().endswith(SUFFIXES):
                     continue
-                if entry.is_symlink() and not os.path.realpath(entry.path).startswith(inside):
+                path = entry.path
+                if entry.is_symlink() and not os.path.realpath(path).startswith(inside):
                     if on_error is not None:
-                        on_error(Path(entry.path), "symlink to a file outside the corpus")
+                        on_error(Path(path), "symlink to a file outside the corpus")
                     continue
                 st = entry.stat()  # follows a symlink to a file; fails on a dangling one
             except OSError as err:
                 if on_error is not None:
                     on_error(Path(entry.path), f"cannot stat: {err.strerror or err}")
                 continue
-            if not stat.S_ISREG(st.st_mode):
+            if not is_file(st.st_mode):
                 continue
-            rel = entry.path[prefix:]
+            rel = path[prefix:]
             if os.sep != "/":
                 rel = rel.replace(os.sep, "/")
-            yield CorpusFile(entry.path, _display_id(rel), st.st_size, st.st_mtime_ns)
+            yield CorpusFile(
+                path, rel if rel.isascii() else _display_id(rel), st.st_size, st.st_mtime_ns
+            )
         stack.extend(reversed(subfolders))
 
 

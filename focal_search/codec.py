@@ -1,0 +1,420 @@
+"""Our posting format: each term's postings as fixed-width arrays (format "FA1").
+
+Whoosh's W3 codec pickles and zlib-compresses every block of 128 postings, and each
+posting's positions are a pickled list of its own: reading a posting list costs an
+unpickle per block and one more per posting, and the lists take more room than the
+text they index. Here a term's postings are laid out as little-endian arrays of
+the narrowest width that holds them (1, 2 or 4 bytes), chosen per term, so they load
+with ``numpy.frombuffer`` and one cumulative sum, with no per-posting step::
+
+    b"FA1\\0"  header (<IBBBB: postings, id width, weight code, count width,
+               position width)
+    ids        gaps between document numbers (the first from 0)
+    counts     positions per posting (formats with positions)
+    weights    when they are not all 1.0 or equal to the counts
+    positions  gaps within each posting (the first from 0), stored last so that
+               only a phrase or proximity check ever reads them
+
+Everything else (term dictionary, stored fields, columns, lengths, deletions) is
+Whoosh's W3 layout, and so are posting lists of formats without an array form here
+(the reader tells them apart by their first bytes). Whoosh's own matchers read this
+format too (``ArrayMatcher``), so every Whoosh query and merge still works.
+
+The segment pickles its codec, so an index written with this format names
+``focal_search.codec.FocalCodec``; ``schema.SCHEMA_VERSION`` covers the format: an
+index in an older one is rebuilt, with a notice.
+"""
+
+from __future__ import annotations
+
+import struct
+from bisect import bisect_left
+from dataclasses import dataclass
+from typing import Any
+
+from whoosh import formats
+from whoosh.codec import whoosh3
+from whoosh.matching import ListMatcher, ReadTooFar
+
+MAGIC = b"FA1\x00"
+_HEADER = struct.Struct("<IBBBB")
+_START = len(MAGIC) + _HEADER.size
+# Weight codes: all 1.0; equal to the counts; unsigned integers of 1, 2, 4 bytes;
+# 4-byte floats.
+_W_ONES, _W_COUNTS, _W_FLOAT = 0, 3, 5
+
+
+def _width(largest: int) -> int:
+    return 1 if largest < 1 << 8 else 2 if largest < 1 << 16 else 4
+
+
+def _packed(values: Any, width: int) -> bytes:
+    return values.astype(f"<u{width}").tobytes()  # type: ignore[no-any-return]
+
+
+def encode_postings(ids: Any, weights: Any, counts: Any = None, positions: Any = None) -> bytes:
+    """One term's postings in format FA1: ascending document numbers, their weights,
+    and for formats with positions the positions per posting and all positions
+    (ascending within each posting) in one flat sequence."""
+    import numpy as np
+
+    ids = np.asarray(ids, dtype=np.int64)
+    weights = np.asarray(weights, dtype=np.float64)
+    n = int(ids.size)
+    if n == 0 or weights.size != n:
+        raise ValueError("a posting list needs one weight per document number")
+    gaps = np.diff(ids, prepend=0)
+    if ids[0] < 0 or (n > 1 and int(gaps[1:].min()) <= 0):
+        raise ValueError("document numbers must be ascending")
+    id_width = _width(int(gaps.max()))
+    parts = [_packed(gaps, id_width)]
+    count_width = pos_width = 0
+    if counts is not None:
+        counts = np.asarray(counts, dtype=np.int64)
+        count_width = _width(int(counts.max()))
+        parts.append(_packed(counts, count_width))
+    if bool((weights == 1.0).all()):
+        code = _W_ONES
+    elif counts is not None and bool((weights == counts).all()):
+        code = _W_COUNTS
+    elif (
+        bool((weights == np.floor(weights)).all()) and 0 <= weights.min() and weights.max() < 2**32
+    ):
+        code = _width(int(weights.max()))
+        parts.append(_packed(weights, code))
+    else:
+        code = _W_FLOAT
+        parts.append(weights.astype("<f4").tobytes())
+    if counts is not None:
+        flat = np.asarray(positions, dtype=np.int64)
+        if flat.size != int(counts.sum()):
+            raise ValueError("the positions do not match their counts")
+        pos_gaps = np.diff(flat, prepend=0)
+        starts = np.zeros(n, dtype=np.int64)
+        np.cumsum(counts[:-1], out=starts[1:])
+        firsts = starts[counts > 0]
+        pos_gaps[firsts] = flat[firsts]  # each posting's positions start from 0
+        if flat.size and int(pos_gaps.min()) < 0:
+            raise ValueError("positions must be ascending within a posting")
+        pos_width = _width(int(pos_gaps.max())) if flat.size else 1
+        parts.append(_packed(pos_gaps, pos_width))
+    header = _HEADER.pack(n, id_width, code, count_width, pos_width)
+    return MAGIC + header + b"".join(parts)
+
+
+@dataclass
+class TermArrays:
+    """One term's postings in a segment."""
+
+    ids: Any  # np.int64 array, ascending
+    weights: Any  # np.float64 array: term frequency times the format's field boost
+    counts: Any | None = None  # np.int64 positions per posting (formats with positions)
+    _raw_positions: bytes = b""  # their gaps, as stored: decoded on first use
+    _position_width: int = 0
+    _gaps: Any | None = None
+    _starts: Any | None = None
+
+    def positions(self, row: int) -> list[int]:
+        """The positions of posting ``row``, ascending."""
+        if self.counts is None:
+            return []
+        if self._gaps is None:
+            self._decode_positions()
+        start = int(self._starts[row])  # type: ignore[index]
+        gaps = self._gaps[start : start + int(self.counts[row])]  # type: ignore[index]
+        return gaps.cumsum().tolist()  # type: ignore[no-any-return]
+
+    def _decode_positions(self) -> None:
+        import numpy as np
+
+        raw = np.frombuffer(self._raw_positions, dtype=f"<u{self._position_width}")
+        self._gaps = raw.astype(np.int64)
+        starts = np.zeros(self.ids.size, dtype=np.int64)
+        np.cumsum(self.counts[:-1], out=starts[1:])  # type: ignore[index]
+        self._starts = starts
+
+
+def decode_postings(data: Any) -> TermArrays:
+    """Read a posting list in format FA1 (bytes or a view of them). Nothing is kept
+    referring to ``data``: it may be a view of a map that is closed afterwards."""
+    import numpy as np
+
+    view = memoryview(data)
+    if bytes(view[: len(MAGIC)]) != MAGIC:
+        raise ValueError("not an FA1 posting list")
+    n, id_width, code, count_width, pos_width = _HEADER.unpack(view[len(MAGIC) : _START])
+    at = _START
+
+    def take(dtype: str, count: int) -> Any:
+        nonlocal at
+        size = int(dtype[-1]) * count
+        if at + size > len(view):
+            raise ValueError("truncated FA1 posting list")
+        found = np.frombuffer(view[at : at + size], dtype=dtype)
+        at += size
+        return found
+
+    ids = take(f"<u{id_width}", n).astype(np.int64).cumsum()
+    arrays = TermArrays(ids, None)
+    if count_width:
+        arrays.counts = take(f"<u{count_width}", n).astype(np.int64)
+    if code == _W_ONES:
+        arrays.weights = np.ones(n, dtype=np.float64)
+    elif code == _W_COUNTS and arrays.counts is not None:
+        arrays.weights = arrays.counts.astype(np.float64)
+    elif code == _W_FLOAT:
+        arrays.weights = take("<f4", n).astype(np.float64)
+    else:
+        arrays.weights = take(f"<u{code}", n).astype(np.float64)
+    if arrays.counts is not None:
+        size = pos_width * int(arrays.counts.sum())
+        if at + size > len(view):
+            raise ValueError("truncated FA1 posting list")
+        arrays._raw_positions = bytes(view[at : at + size])
+        arrays._position_width = pos_width
+    return arrays
+
+
+def is_array_postings(postfile: Any, offset: int) -> bool:
+    return bytes(postfile.get(offset, len(MAGIC))) == MAGIC
+
+
+def _read_extent(postfile: Any, offset: int, length: Any) -> Any:
+    """The bytes of one posting list; a view of the mapped segment when it is one,
+    so that positions not asked for are never copied."""
+    if isinstance(length, tuple):  # W3TermInfo.from_bytes reads the length as a 1-tuple
+        (length,) = length
+    buffer = getattr(postfile, "_buf", None)  # whoosh's BufferFile (pinned version)
+    if isinstance(buffer, memoryview):
+        return buffer[offset : offset + length]
+    return postfile.get(offset, length)
+
+
+def read_term_arrays(reader: Any, fieldname: str, btext: bytes) -> TermArrays | None:
+    """A term's postings in one segment reader as arrays (deleted documents
+    included), or None when the segment lacks the term or holds it in another format."""
+    terms = reader._terms  # Whoosh internals, pinned version (whoosh3==3.54.0)
+    if (fieldname, btext) not in terms:
+        return None
+    info = terms.term_info(fieldname, btext)
+    if info.is_inlined():
+        return None
+    offset, length = info.extent()
+    if not is_array_postings(terms._postfile, offset):
+        return None
+    return decode_postings(_read_extent(terms._postfile, offset, length))
+
+
+def _record_stats(terminfo: Any, ids: Any, weights: Any, lengths: Any) -> None:
+    """The statistics W3's term info gathers block by block, for the whole list
+    (lengths of 0 are unknown, as W3 has them)."""
+    known = lengths[lengths > 0]
+    terminfo._weight = float(weights.sum())
+    terminfo._df = int(ids.size)
+    terminfo._minlength = int(known.min()) if known.size else None
+    terminfo._maxlength = int(known.max()) if known.size else 0
+    terminfo._maxweight = float(weights.max())
+    terminfo._minid = int(ids[0])
+    terminfo._maxid = int(ids[-1])
+
+
+class ArrayPostingsWriter(whoosh3.W3PostingsWriter):  # type: ignore[misc]  # untyped
+    """Collects a term's postings and writes them as one FA1 list (formats with
+    plain positions or no values; others are written in W3's layout)."""
+
+    _terminfo: Any
+
+    def start_postings(self, format_: Any, terminfo: Any) -> None:
+        self._array_form = _array_form(format_)
+        if not self._array_form:
+            super().start_postings(format_, terminfo)
+            return
+        if self._terminfo is not None:
+            raise RuntimeError("start_postings called inside a term")
+        self._format = format_
+        self._terminfo = terminfo
+        self._a_ids: list[int] = []
+        self._a_weights: list[float] = []
+        self._a_values: list[bytes] = []
+        self._a_lengths: list[int] = []
+
+    def add_posting(
+        self, id_: int, weight: float, vbytes: bytes, length: int | None = None
+    ) -> None:
+        if not self._array_form:
+            super().add_posting(id_, weight, vbytes, length)
+            return
+        self._a_ids.append(id_)
+        self._a_weights.append(weight)
+        self._a_values.append(vbytes)
+        self._a_lengths.append(length or 0)
+
+    def finish_postings(self) -> Any:
+        if not self._array_form:
+            return super().finish_postings()
+        counts = positions = None
+        if self._array_form == "positions":
+            decode = self._format.decode_positions
+            per_posting = [decode(v) for v in self._a_values]
+            counts = [len(p) for p in per_posting]
+            positions = [pos for p in per_posting for pos in p]
+        terminfo, self._terminfo = self._terminfo, None
+        self.write_arrays(
+            terminfo, self._a_ids, self._a_weights, self._a_lengths, counts, positions
+        )
+        return terminfo
+
+    def write_arrays(
+        self,
+        terminfo: Any,
+        ids: Any,
+        weights: Any,
+        lengths: Any,
+        counts: Any = None,
+        positions: Any = None,
+    ) -> None:
+        """Write a whole posting list and fill in its term info."""
+        import numpy as np
+
+        ids = np.asarray(ids, dtype=np.int64)
+        weights = np.asarray(weights, dtype=np.float64)
+        data = encode_postings(ids, weights, counts, positions)
+        _record_stats(terminfo, ids, weights, np.asarray(lengths, dtype=np.int64))
+        start = self._postfile.tell()
+        self._postfile.write(data)
+        terminfo.set_extent(start, len(data))
+
+
+def _array_form(format_: Any) -> str:
+    """ "positions", "plain" (no values), or "" (kept in W3's layout)."""
+    if type(format_) is formats.Positions:
+        return "positions"
+    if format_.fixed_value_size() == 0:
+        return "plain"
+    return ""
+
+
+class ArrayMatcher(ListMatcher):  # type: ignore[misc]  # whoosh is untyped here
+    """Whoosh's matcher interface over an FA1 posting list (the whole list is one
+    block, as for Whoosh's inlined lists)."""
+
+    _i: int
+
+    def __init__(
+        self, arrays: TermArrays, format_: Any, scorer: Any, term: Any, terminfo: Any
+    ) -> None:
+        super().__init__(
+            arrays.ids.tolist(),
+            arrays.weights.tolist(),
+            None,
+            format_,
+            scorer=scorer,
+            term=term,
+            terminfo=terminfo,
+        )
+        self._arrays = arrays
+
+    def copy(self) -> ArrayMatcher:
+        m = ArrayMatcher(self._arrays, self._format, self._scorer, self._term, self._terminfo)
+        m._i = self._i
+        return m
+
+    def skip_to(self, id_: int) -> None:
+        if not self.is_active():
+            raise ReadTooFar
+        if id_ > self._ids[self._i]:
+            self._i = bisect_left(self._ids, id_, self._i)
+
+    def value(self) -> bytes:
+        if self._arrays.counts is None:
+            return b""
+        return self._format.encode(self._arrays.positions(self._i))  # type: ignore[no-any-return]
+
+    def all_items(self) -> Any:
+        return ((docnum, self._value_at(row)) for row, docnum in enumerate(self._ids))
+
+    def _value_at(self, row: int) -> bytes:
+        if self._arrays.counts is None:
+            return b""
+        return self._format.encode(self._arrays.positions(row))  # type: ignore[no-any-return]
+
+    def value_as(self, astype: str) -> Any:
+        if astype == "positions" and self._arrays.counts is not None:
+            return self._arrays.positions(self._i)
+        return super().value_as(astype)
+
+    def block_min_length(self) -> int | None:
+        return self._terminfo.min_length()  # type: ignore[no-any-return]
+
+    def block_max_length(self) -> int:
+        return self._terminfo.max_length()  # type: ignore[no-any-return]
+
+    def block_max_weight(self) -> float:
+        return self._terminfo.max_weight()  # type: ignore[no-any-return]
+
+    def block_min_id(self) -> int:
+        return self._ids[0]  # type: ignore[no-any-return]
+
+    def block_max_id(self) -> int:
+        return self._ids[-1]  # type: ignore[no-any-return]
+
+
+class FocalFieldWriter(whoosh3.W3FieldWriter):  # type: ignore[misc]  # untyped
+    def add_term_arrays(
+        self,
+        btext: bytes,
+        ids: Any,
+        weights: Any,
+        lengths: Any,
+        counts: Any = None,
+        positions: Any = None,
+    ) -> None:
+        """Write a whole term at once (between ``start_field`` and ``finish_field``,
+        in term order): ascending document numbers, their weights and field lengths,
+        and for formats with positions the positions per posting (``counts``) and all
+        positions in one flat array, ascending within each posting."""
+        if self._postwriter is None:
+            raise RuntimeError("add_term_arrays called before start_field")
+        form = _array_form(self._format)
+        if not form:
+            raise ValueError(f"field {self._fieldname} has no array form")
+        if (form == "positions") != (counts is not None):
+            raise ValueError(f"field {self._fieldname}: positions given or missing")
+        terminfo = whoosh3.W3TermInfo()
+        self._postwriter.write_arrays(terminfo, ids, weights, lengths, counts, positions)
+        self._tindex.add(whoosh3.pack_ushort(self._fieldid) + btext, terminfo.to_bytes())
+
+
+class FocalCodec(whoosh3.W3Codec):  # type: ignore[misc]  # whoosh is untyped here
+    """W3's layout with FA1 posting lists."""
+
+    def field_writer(self, storage: Any, segment: Any) -> FocalFieldWriter:
+        return FocalFieldWriter(self, storage, segment)
+
+    def postings_writer(self, dbfile: Any, byteids: bool = False) -> Any:
+        if byteids:  # term vectors: not used by our schema, kept in W3's layout
+            return super().postings_writer(dbfile, byteids=True)
+        return ArrayPostingsWriter(
+            dbfile,
+            blocklimit=self._blocklimit,
+            compression=self._compression,
+            inlinelimit=self._inlinelimit,
+        )
+
+    def postings_reader(
+        self, dbfile: Any, terminfo: Any, format_: Any, term: Any = None, scorer: Any = None
+    ) -> Any:
+        if not terminfo.is_inlined():
+            offset, length = terminfo.extent()
+            if is_array_postings(dbfile, offset):
+                arrays = decode_postings(_read_extent(dbfile, offset, length))
+                return ArrayMatcher(arrays, format_, scorer, term, terminfo)
+        return super().postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
+
+
+def use_focal_codec() -> None:
+    """Make every Whoosh writer (ours, its multi-process children, merges and
+    optimize) write new segments with ``FocalCodec`` (idempotent)."""
+    import whoosh.codec
+
+    whoosh.codec.default_codec = FocalCodec

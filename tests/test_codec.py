@@ -1,0 +1,221 @@
+"""The FA1 posting format (codec.py): lossless, read the same by our arrays and by
+Whoosh's matchers, through merges, and smaller than Whoosh's W3 lists."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3Codec
+from whoosh.writing import SegmentWriter
+
+from focal_search.codec import (
+    FocalCodec,
+    TermArrays,
+    decode_postings,
+    encode_postings,
+    read_term_arrays,
+    use_focal_codec,
+)
+from focal_search.schema import build_schema
+
+
+def _roundtrip(
+    ids: list[int], weights: list[float], positions: list[list[int]] | None
+) -> TermArrays:
+    counts = None if positions is None else [len(p) for p in positions]
+    flat = None if positions is None else [x for p in positions for x in p]
+    found = decode_postings(encode_postings(ids, weights, counts, flat))
+    assert found.ids.tolist() == ids
+    assert found.weights.tolist() == pytest.approx(weights, rel=1e-6)
+    if positions is not None:
+        assert [found.positions(row) for row in range(len(ids))] == positions
+    else:
+        assert found.counts is None
+    return found
+
+
+@pytest.mark.parametrize("gap", [1, 255, 256, 65_535, 65_536, 3_000_000])
+def test_document_gaps_of_every_width(gap: int) -> None:
+    _roundtrip([0, gap, 2 * gap + 1], [1.0, 1.0, 1.0], None)
+    _roundtrip([gap], [2.0], [[0, gap]])  # positions as far apart
+
+
+def test_weights_of_every_kind() -> None:
+    _roundtrip([1, 2, 3], [1.0, 1.0, 1.0], [[4], [5], [6]])  # all 1.0
+    _roundtrip([1, 2, 3], [2.0, 1.0, 3.0], [[4, 9], [5], [6, 7, 8]])  # equal to the counts
+    _roundtrip([1, 2], [300.0, 70_000.0], None)  # integers, 2 and 4 bytes
+    _roundtrip([1, 2], [0.5, 2.25], [[1], [2, 3]])  # fractional: floats
+    _roundtrip([7], [1.0], [[]])  # a posting without positions
+
+
+def test_random_lists_survive_exactly() -> None:
+    rng = random.Random(7)
+    for _ in range(200):
+        n = rng.randint(1, 60)
+        ids = sorted(rng.sample(range(rng.choice([100, 10_000, 5_000_000])), n))
+        positions = [
+            sorted(rng.sample(range(rng.choice([50, 70_000])), rng.randint(1, 5))) for _ in ids
+        ]
+        _roundtrip(ids, [float(len(p)) for p in positions], positions)
+
+
+@pytest.mark.parametrize(
+    "ids, positions",
+    [([3, 3], None), ([5, 4], None), ([-1], None), ([1], [[5, 2]])],
+)
+def test_bad_lists_are_refused(ids: list[int], positions: list[list[int]] | None) -> None:
+    counts = None if positions is None else [len(p) for p in positions]
+    flat = None if positions is None else [x for p in positions for x in p]
+    with pytest.raises(ValueError):
+        encode_postings(ids, [1.0] * len(ids), counts, flat)
+
+
+def test_truncated_list_is_refused() -> None:
+    data = encode_postings([1, 9], [2.0, 1.0], [2, 1], [3, 4, 8])
+    with pytest.raises(ValueError):
+        decode_postings(data[:-2])
+
+
+WORDS = "border security trade migration policy canada mexico summit norad treaty".split()
+
+
+def _docs(n: int, seed: int = 3) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    docs = []
+    for i in range(n):
+        body = " ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 40)))
+        docs.append(
+            {
+                "id": f"doc{i}",
+                "source": f"file{i % 7}",
+                "title": "Smart border notes",
+                "body": body,
+                "title_en": "Smart border notes",
+                "body_en": body,
+                "lang": "en",
+                "year": 1995 + i % 17,
+                "sort_date": 199501 + i,
+                "capture_time": 1_000_000 + i,
+                "undated": 0,
+                "canonical": f"doc{i}",
+                "kind": "article",
+            }
+        )
+    return docs
+
+
+def _build(folder: Path, codec: Any, docs: list[dict[str, Any]], commits: int) -> Any:
+    ix = whoosh_index.create_in(str(folder), build_schema())
+    step = -(-len(docs) // commits)
+    for start in range(0, len(docs), step):
+        writer = SegmentWriter(ix, codec=codec)
+        for doc in docs[start : start + step]:
+            writer.add_document(**doc)
+        writer.commit(merge=False)
+    return ix
+
+
+def _postings(ix: Any) -> dict[tuple[str, bytes], list[tuple[int, float, list[int] | None]]]:
+    """Every posting of the index, by term, through Whoosh's matcher interface."""
+    found: dict[tuple[str, bytes], list[tuple[int, float, list[int] | None]]] = {}
+    with ix.reader() as reader:
+        for fieldname, btext in reader.all_terms():
+            fmt = reader.schema[fieldname].format
+            m = reader.postings(fieldname, btext)
+            rows = []
+            while m.is_active():
+                positions = m.value_as("positions") if fmt.supports("positions") else None
+                rows.append((m.id(), m.weight(), positions))
+                m.next()
+            found[(fieldname, btext)] = rows
+    return found
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
+    docs = _docs(300)
+    w3 = _build(tmp_path_factory.mktemp("w3"), W3Codec(), docs, commits=3)
+    fa1 = _build(tmp_path_factory.mktemp("fa1"), FocalCodec(), docs, commits=3)
+    return w3, fa1
+
+
+def test_whoosh_reads_the_same_postings_from_both_formats(pair: tuple[Any, Any]) -> None:
+    w3, fa1 = pair
+    assert _postings(fa1) == _postings(w3)
+
+
+def test_arrays_equal_whoosh_matchers(pair: tuple[Any, Any]) -> None:
+    _w3, fa1 = pair
+    with fa1.reader() as reader:
+        for sub, _offset in reader.leaf_readers():
+            for fieldname, btext in list(sub.all_terms())[:400]:
+                arrays = read_term_arrays(sub, fieldname, btext)
+                assert arrays is not None
+                m = sub.postings(fieldname, btext)
+                ids, weights = [], []
+                while m.is_active():
+                    ids.append(m.id())
+                    weights.append(m.weight())
+                    m.next()
+                assert arrays.ids.tolist() == ids
+                assert arrays.weights.tolist() == weights
+                assert sub.doc_frequency(fieldname, btext) == len(ids)
+
+
+def test_whoosh_queries_agree(pair: tuple[Any, Any]) -> None:
+    w3, fa1 = pair
+    queries = [
+        wq.Term("body_en", "border"),
+        wq.Phrase("body_en", ["border", "secur"]),
+        wq.And([wq.Term("body_en", "trade"), wq.Not(wq.Term("body_en", "norad"))]),
+        wq.NumericRange("year", 2000, 2005),
+        wq.Prefix("body_en", "mi"),
+    ]
+    for q in queries:
+        with w3.searcher() as a, fa1.searcher() as b:
+            ra = [(h.docnum, round(h.score, 9)) for h in a.search(q, limit=None)]
+            rb = [(h.docnum, round(h.score, 9)) for h in b.search(q, limit=None)]
+        assert ra == rb, q
+        assert ra  # each query matches something
+
+
+def test_a_merge_keeps_every_posting(tmp_path: Path) -> None:
+    docs = _docs(120, seed=5)
+    ix = _build(tmp_path, FocalCodec(), docs, commits=4)
+    before = _postings(ix)
+    use_focal_codec()  # as index.py does: Whoosh's own writers then write FA1
+    ix.optimize()  # Whoosh's own merge, reading FA1 lists through ArrayMatcher
+    assert len(ix._segments()) == 1
+    assert _postings(ix) == before
+    with ix.reader() as reader:
+        (sub, _offset), *_ = reader.leaf_readers()
+        assert read_term_arrays(sub, "body_en", b"border") is not None  # still FA1
+
+
+def test_fa1_lists_are_smaller_than_w3(pair: tuple[Any, Any]) -> None:
+    def posting_bytes(ix: Any) -> int:
+        total = 0
+        for segment in ix._segments():
+            storage = segment.open_compound_file(ix.storage)
+            total += sum(storage.file_length(n) for n in storage.list() if n.endswith(".pst"))
+        return total
+
+    w3, fa1 = pair
+    assert posting_bytes(fa1) < 0.5 * posting_bytes(w3)
+
+
+def test_arrays_hold_no_reference_to_the_map(pair: tuple[Any, Any]) -> None:
+    # Decoded lists outlive their searcher: closing the mapped segment must not fail.
+    _w3, fa1 = pair
+    reader = fa1.reader()
+    sub, _offset = reader.leaf_readers()[0]
+    arrays = read_term_arrays(sub, "body_en", b"border")
+    reader.close()
+    assert arrays is not None and arrays.positions(0)
+    assert isinstance(arrays.ids, np.ndarray)
