@@ -29,8 +29,10 @@ from itertools import count, islice
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from whoosh.system import pack_ushort
 
 from .analysis import WORD, FoldingAnalyzer
+from .bulkcodec import encode_terms
 from .extract import CannotOpen, CorpusFile, ReadLog, SkipFile, language
 from .extract.failures import guarded
 
@@ -387,32 +389,52 @@ class _Stream:
 
 
 class _SortedField:
-    """One field's postings sorted by (term, doc): each term's bytes (``blob`` cut at
-    ``offsets``), its postings (``bounds``) and its positions (``pbounds``)."""
+    """One field's postings sorted by (term, doc), read in order: each term's bytes
+    (``blob`` cut at ``offsets``), postings (``bounds``) and positions (``pbounds``)."""
 
     def __init__(self, streams: dict[str, _Stream], nterms: int) -> None:
         self.streams = streams
         self.nterms = nterms
+        self.pending: list[bytes] = []  # terms read ahead, from term number ``at``
+        self.at = 0
 
-    def terms(self, index: int) -> Iterator[tuple[bytes, int, int]]:
-        """(term, index of this run, term number), in term order."""
-        offsets, blob = self.streams["offsets"], self.streams["blob"]
-        for t in range(self.nterms):
-            a, b = offsets.take(t, t + 2).tolist()
-            yield blob.take(a, b).tobytes(), index, t
+    def ahead(self, count: int) -> list[bytes]:
+        """The next ``count`` terms (fewer at the end), without consuming them."""
+        want = min(self.at + count, self.nterms)
+        have = self.at + len(self.pending)
+        if want > have:
+            offsets = self.streams["offsets"].take(have, want + 1).tolist()
+            blob = self.streams["blob"].take(offsets[0], offsets[-1]).tobytes()
+            base = offsets[0]
+            self.pending += [
+                blob[a - base : b - base] for a, b in zip(offsets, offsets[1:], strict=False)
+            ]
+        return self.pending
 
-    def postings(self, t: int) -> tuple[Any, ...]:
-        """docs, length bytes, weights, counts and positions of term number ``t``."""
+    def more(self, ahead: int) -> bool:
+        """Whether terms remain beyond the next ``ahead``."""
+        return self.at + ahead < self.nterms
+
+    def take(self, count: int) -> tuple[list[bytes], dict[str, NDArray[Any]]]:
+        """Consume the next ``count`` terms: them, and their postings' arrays (plus
+        ``df``, postings per term, and ``npos``, positions per term)."""
+        t0, t1 = self.at, self.at + count
+        terms, self.pending, self.at = self.pending[:count], self.pending[count:], t1
         s = self.streams
-        a, b = s["bounds"].take(t, t + 2).tolist()
-        out: list[Any] = [s["docs"].take(a, b), s["lbytes"].take(a, b)]
-        out.append(s["weights"].take(a, b) if "weights" in s else None)
+        bounds = s["bounds"].take(t0, t1 + 1)
+        a, b = int(bounds[0]), int(bounds[-1])
+        out = {
+            "df": np.diff(bounds),
+            "docs": s["docs"].take(a, b),
+            "lbytes": s["lbytes"].take(a, b),
+        }
+        if "weights" in s:
+            out["weights"] = s["weights"].take(a, b)
         if "counts" in s:
-            pa, pb = s["pbounds"].take(t, t + 2).tolist()
-            out += [s["counts"].take(a, b), s["positions"].take(pa, pb)]
-        else:
-            out += [None, None]
-        return tuple(out)
+            pbounds = s["pbounds"].take(t0, t1 + 1)
+            out["counts"] = s["counts"].take(a, b)
+            out["positions"] = s["positions"].take(int(pbounds[0]), int(pbounds[-1]))
+        return terms, out
 
 
 class _FieldBuffer:
@@ -538,6 +560,8 @@ class _Builder:
     def finish(self, compound: bool) -> Any:
         """Write the postings (merging the runs) and assemble the segment."""
         self.perdoc.close()
+        if self.runs and self.buffers:
+            self.spill()  # read back by windows with the others: memory stays bounded
         memory = {name: buffer.sorted_arrays() for name, buffer in sorted(self.buffers.items())}
         self.buffers = {}
         files = [self.tempdir.open_file(name) for name, _ in self.runs]
@@ -574,14 +598,6 @@ class _Builder:
         return self.segment
 
 
-@cache
-def _byte_lengths() -> NDArray[np.int64]:
-    """The field length Whoosh reads back from each length byte (0: none)."""
-    from whoosh.util.numeric import byte_to_length
-
-    return np.array([byte_to_length(b) if b else 0 for b in range(256)], np.int64)
-
-
 def _length_bytes(lengths: NDArray[Any]) -> NDArray[np.uint8]:
     """Whoosh's one-byte encoding of field lengths (0 for none)."""
     from whoosh.util.numeric import length_to_byte
@@ -591,71 +607,82 @@ def _length_bytes(lengths: NDArray[Any]) -> NDArray[np.uint8]:
     return table[inverse.reshape(-1)]
 
 
+_CHUNK_TERMS = 20_000  # terms merged and encoded at a time, per run
+
+
 def _write_field(writer: Any, fieldobj: Any, sources: list[_SortedField]) -> None:
-    """Each term's postings, merged from the runs in term order (runs hold
-    consecutive documents, so concatenating keeps each list in document order)."""
-    import heapq
+    """Every term's postings, merged from the runs (which hold consecutive documents:
+    a term's postings from run after run are in document order) and encoded by
+    chunks of terms with array operations."""
+    from bisect import bisect_right
 
     boost = float(fieldobj.format.field_boost)
-    lengths_of = _byte_lengths()
-    merged = heapq.merge(*(src.terms(i) for i, src in enumerate(sources)))
-    current: bytes | None = None
-    parts: list[tuple[Any, ...]] = []
-    for term, index, t in merged:
-        if term != current and current is not None:
-            _write_term(writer, fieldobj, current, parts, boost, lengths_of)
-            parts = []
-        current = term
-        parts.append(sources[index].postings(t))
-    if current is not None:
-        _write_term(writer, fieldobj, current, parts, boost, lengths_of)
+    while True:
+        windows = [src.ahead(_CHUNK_TERMS) for src in sources]
+        if not any(windows):
+            return
+        # Every term up to the smallest last term of a run that has more to come:
+        # no run can hold a term before it that is left for a later chunk.
+        more = [
+            w[-1] for src, w in zip(sources, windows, strict=True) if src.at + len(w) < src.nterms
+        ]
+        pivot = min(more) if more else None
+        counts = [len(w) if pivot is None else bisect_right(w, pivot) for w in windows]
+        taken = [src.take(n) for src, n in zip(sources, counts, strict=True) if n]
+        terms = sorted(set().union(*(t for t, _ in taken)))
+        rank = dict(zip(terms, count(), strict=False))
+        parts = []
+        for run_terms, arrays in taken:
+            ranks = np.fromiter(map(rank.__getitem__, run_terms), np.int64, len(run_terms))
+            parts.append((np.repeat(ranks, arrays["df"]), arrays))
+        _write_chunk(writer, terms, parts, boost)
 
 
-def _write_term(
+def _write_chunk(
     writer: Any,
-    fieldobj: Any,
-    term: bytes,
-    parts: list[tuple[Any, ...]],
+    terms: list[bytes],
+    parts: list[tuple[NDArray[np.int64], dict[str, NDArray[Any]]]],
     boost: float,
-    lengths_of: NDArray[np.int64],
 ) -> None:
-    if len(parts) == 1:
-        docs, lbytes, weights, counts, positions = parts[0]
-    else:
-        docs, lbytes, weights, counts, positions = (
-            None if p[0] is None else np.concatenate(p) for p in zip(*parts, strict=True)
-        )
-    lengths = lengths_of[lbytes]
-    if counts is not None:
+    """Postings of ``terms`` (from several runs, each posting with its term's rank)
+    sorted into term order and written as FA1 posting lists."""
+    ranks = np.concatenate([r for r, _ in parts])
+    order = np.argsort(ranks, kind="stable")  # run order, so document order, kept
+    ranks = ranks[order]
+
+    def joined(key: str) -> NDArray[Any]:
+        return np.concatenate([a[key] for _, a in parts])
+
+    docs = joined("docs")[order].astype(np.int64)
+    lbytes = joined("lbytes")[order]
+    counts = positions = None
+    if "counts" in parts[0][1]:
+        raw_counts = joined("counts").astype(np.int64)
+        raw_pos = joined("positions")
+        starts = np.cumsum(raw_counts) - raw_counts
+        counts = raw_counts[order]
+        ends = np.cumsum(counts)
+        gather = np.repeat(starts[order] - (ends - counts), counts)
+        gather += np.arange(len(raw_pos), dtype=np.int64)
+        positions = raw_pos[gather].astype(np.int64)
         weights = counts * boost
-    _add_term(writer, fieldobj, term, docs, weights, lengths, counts, positions)
-
-
-def _add_term(
-    writer: Any,
-    fieldobj: Any,
-    term: bytes,
-    docs: NDArray[Any],
-    weights: NDArray[Any],
-    lengths: NDArray[Any],
-    counts: NDArray[Any] | None,
-    positions: NDArray[Any] | None,
-) -> None:
-    """One term's posting list, through Whoosh's per-posting API."""
-    writer.start_term(term)
-    encode = fieldobj.format.encode
-    pos = positions.tolist() if positions is not None else []
-    ends = np.cumsum(counts).tolist() if counts is not None else []
-    start = 0
-    for j, (doc, weight, length) in enumerate(
-        zip(docs.tolist(), weights.tolist(), lengths.tolist(), strict=True)
-    ):
-        vbytes = b""
-        if ends:
-            vbytes = encode(pos[start : ends[j]])
-            start = ends[j]
-        writer.add(doc, weight, vbytes, length)
-    writer.finish_term()
+    else:
+        weights = joined("weights")[order]
+    bounds = np.searchsorted(ranks, np.arange(len(terms) + 1))
+    blob, sizes, infos = encode_terms(
+        bounds, docs, weights.astype(np.float64), lbytes, counts, positions
+    )
+    postfile = writer._postfile  # Whoosh internals, pinned version (whoosh3==3.54.0)
+    base = postfile.tell()
+    postfile.write(blob.tobytes())
+    infos["offset"] = base + np.cumsum(sizes) - sizes
+    infos["length"] = sizes
+    rows = infos.tobytes()
+    size = infos.dtype.itemsize
+    prefix = pack_ushort(writer._fieldid)
+    add = writer._tindex.add
+    for t, term in enumerate(terms):
+        add(prefix + term, rows[t * size : (t + 1) * size])
 
 
 # -- the rebuild -----------------------------------------------------------------
@@ -675,9 +702,9 @@ def write_all(
 ) -> None:
     """Index ``files`` into the empty index ``ix`` with one commit, keeping the
     bookkeeping of ``index._apply`` (``indexed``, ``skips``, ``report``, callbacks)."""
-    from whoosh.codec import default_codec
     from whoosh.index import TOC, LockError, clean_files
 
+    from .codec import FocalCodec
     from .index import _document, _lang_counts, _Skip, _skip_sink, _Source
 
     if procs is None:
@@ -687,7 +714,7 @@ def write_all(
     lock = ix.lock("WRITELOCK")
     if not lock.acquire():
         raise LockError
-    codec = default_codec()
+    codec = FocalCodec()
     info = ix._read_toc()
     schema = info.schema
     builder: _Builder | None = None

@@ -291,3 +291,63 @@ def test_full_disk_is_one_clean_error(write_corpus: WriteCorpus, tmp_path: Path)
     ]
     assert not (index / "CURRENT").exists()
     assert not [p for p in index.iterdir() if p.name.startswith("gen-")]
+
+
+@pytest.mark.parametrize("with_positions", [True, False])
+def test_terms_encoded_at_once_equal_term_by_term(with_positions: bool) -> None:
+    import numpy as np
+    from whoosh.codec.whoosh3 import W3TermInfo
+    from whoosh.util.numeric import byte_to_length
+
+    from focal_search.bulkcodec import encode_terms
+    from focal_search.codec import _record_stats, encode_postings
+
+    rng = np.random.default_rng(7)
+    # Terms with one posting, a few, many; gaps and positions needing 1, 2 and 4 bytes.
+    dfs = [1, 1, 3, 200, 2, 1, 40, 5]
+    spans = [10, 300, 70_000, 100_000, 5, 2**20, 1000, 9]
+    docs, weights, lbytes, counts, positions = [], [], [], [], []
+    for n, span in zip(dfs, spans, strict=True):
+        ids = np.sort(rng.choice(span * 4, size=n, replace=False)).astype(np.int64)
+        docs.append(ids)
+        lbytes.append(rng.integers(0, 256, n).astype(np.uint8))
+        c = rng.integers(1, 4 if span < 100 else 300, n).astype(np.int64)
+        counts.append(c)
+        for k in c:
+            positions.append(np.sort(rng.choice(span * 2 + int(k), size=int(k), replace=False)))
+        kind = span % 4
+        w = c * 1.0 if with_positions and kind else np.ones(n)
+        if not with_positions and kind == 1:
+            w = rng.integers(0, 300, n).astype(np.float64)
+        elif not with_positions and kind == 2:
+            w = rng.random(n) * 3
+        weights.append(w)
+    bounds = np.concatenate([[0], np.cumsum(dfs)])
+    flat = np.concatenate(positions).astype(np.int64)
+    all_counts = np.concatenate(counts) if with_positions else None
+    blob, sizes, infos = encode_terms(
+        bounds,
+        np.concatenate(docs),
+        np.concatenate(weights),
+        np.concatenate(lbytes),
+        all_counts,
+        flat if with_positions else None,
+    )
+    at = 0
+    pos_at = 0
+    for t in range(len(dfs)):
+        one_counts = counts[t] if with_positions else None
+        one_pos = None
+        if with_positions:
+            one_pos = flat[pos_at : pos_at + int(counts[t].sum())]
+            pos_at += int(counts[t].sum())
+        expected = encode_postings(docs[t], weights[t], one_counts, one_pos)
+        assert blob[at : at + sizes[t]].tobytes() == expected, t
+        info = W3TermInfo()
+        lengths = np.array([byte_to_length(int(b)) if b else 0 for b in lbytes[t]])
+        _record_stats(info, docs[t], weights[t], lengths)
+        info.set_extent(at, int(sizes[t]))
+        row = infos[t : t + 1].copy()
+        row["offset"], row["length"] = at, sizes[t]
+        assert row.tobytes() == info.to_bytes(), t
+        at += int(sizes[t])
