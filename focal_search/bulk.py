@@ -415,6 +415,15 @@ class _SortedField:
         """Whether terms remain beyond the next ``ahead``."""
         return self.at + ahead < self.nterms
 
+    def fitting(self, budget: int) -> int:
+        """How many of the terms read ahead fit in ``budget`` postings plus
+        positions (at least one: a term is never split)."""
+        s, end = self.streams, self.at + len(self.pending)
+        cost = s["bounds"].take(self.at, end + 1).astype(np.int64)
+        if "pbounds" in s:
+            cost = cost + s["pbounds"].take(self.at, end + 1)
+        return max(1, int(np.searchsorted(cost - cost[0], budget, side="right")) - 1)
+
     def take(self, count: int) -> tuple[list[bytes], dict[str, NDArray[Any]]]:
         """Consume the next ``count`` terms: them, and their postings' arrays (plus
         ``df``, postings per term, and ``npos``, positions per term)."""
@@ -607,7 +616,8 @@ def _length_bytes(lengths: NDArray[Any]) -> NDArray[np.uint8]:
     return table[inverse.reshape(-1)]
 
 
-_CHUNK_TERMS = 20_000  # terms merged and encoded at a time, per run
+_CHUNK_TERMS = 20_000  # terms read ahead per run, to choose a chunk from
+_CHUNK_COST = 1_000_000  # postings plus positions merged and encoded at a time
 
 
 def _write_field(writer: Any, fieldobj: Any, sources: list[_SortedField]) -> None:
@@ -621,10 +631,15 @@ def _write_field(writer: Any, fieldobj: Any, sources: list[_SortedField]) -> Non
         windows = [src.ahead(_CHUNK_TERMS) for src in sources]
         if not any(windows):
             return
-        # Every term up to the smallest last term of a run that has more to come:
-        # no run can hold a term before it that is left for a later chunk.
+        # Each run offers the terms that fit its share of the budget; the chunk takes
+        # every term up to the smallest last term offered by a run that has more to
+        # come (no run can hold a term before it that is left for a later chunk).
+        share = max(1, _CHUNK_COST // len(sources))
+        offered = [src.fitting(share) if w else 0 for src, w in zip(sources, windows, strict=True)]
         more = [
-            w[-1] for src, w in zip(sources, windows, strict=True) if src.at + len(w) < src.nterms
+            w[n - 1]
+            for src, w, n in zip(sources, windows, offered, strict=True)
+            if w and (n < len(w) or src.more(len(w)))
         ]
         pivot = min(more) if more else None
         counts = [len(w) if pivot is None else bisect_right(w, pivot) for w in windows]
