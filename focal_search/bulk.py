@@ -469,45 +469,59 @@ class _FieldBuffer:
             )
         )
 
-    def sorted_arrays(self) -> dict[str, NDArray[Any]]:
-        """The postings sorted by (term, doc), as the arrays of ``_SortedField``."""
-        chunks = self.chunks
+    def sorted_arrays(self) -> dict[str, Any]:
+        """The postings sorted by (term, doc), as the arrays of ``_SortedField``; the
+        positions as an iterator of consecutive pieces (never all copied at once)."""
+        chunks, self.chunks = self.chunks, []
         terms = sorted(self.vocab)
         rank = np.empty(len(terms), np.int32)
         rank[np.fromiter((self.vocab[t] for t in terms), np.int64, len(terms))] = np.arange(
             len(terms), dtype=np.int32
         )
         ranks = rank[np.concatenate([c.tids for c in chunks])]
-        docs = np.concatenate([c.docs for c in chunks])
-        order = np.lexsort((docs, ranks))
-        ranks = ranks[order]
-        bounds = np.searchsorted(ranks, np.arange(len(terms) + 1)).astype(np.int64)
+        # (Chunks are not all in document order: an undetermined article analysed by
+        # the parent comes before the rest of its batch.)
+        order = np.lexsort((np.concatenate([c.docs for c in chunks]), ranks))
+        bounds = np.searchsorted(ranks[order], np.arange(len(terms) + 1)).astype(np.int64)
         del ranks
         lengths = np.fromiter(map(len, terms), np.int64, len(terms))
-        arrays: dict[str, NDArray[Any]] = {
+        arrays: dict[str, Any] = {
             "blob": np.frombuffer(b"".join(terms), np.uint8),
             "offsets": np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
             "bounds": bounds,
-            "docs": docs[order],
+            "docs": np.concatenate([c.docs for c in chunks])[order],
             "lbytes": np.concatenate([c.lbytes for c in chunks])[order],
         }
         if chunks[0].counts is not None:
             raw_counts = np.concatenate([c.counts for c in chunks if c.counts is not None])
-            raw_pos = np.concatenate([c.positions for c in chunks if c.positions is not None])
-            starts = np.cumsum(raw_counts, dtype=np.int64) - raw_counts
             counts = raw_counts[order]
             ends = np.cumsum(counts, dtype=np.int64)
-            gather = np.repeat(starts[order] - (ends - counts), counts)
-            gather += np.arange(len(raw_pos), dtype=np.int64)
-            arrays["positions"] = raw_pos[gather]
             arrays["counts"] = counts
             arrays["pbounds"] = np.concatenate([[0], ends])[bounds]
+            arrays["positions"] = _gathered_positions(chunks, raw_counts, order)
         else:
-            arrays["weights"] = np.concatenate(
-                [c.weights for c in chunks if c.weights is not None]
-            )[order]
-        self.chunks = []
+            weights = np.concatenate([c.weights for c in chunks if c.weights is not None])
+            arrays["weights"] = weights[order]
         return arrays
+
+
+_GATHER = 1 << 18  # postings whose positions are put in order at a time
+
+
+def _gathered_positions(
+    chunks: list[FieldPostings], raw_counts: NDArray[np.int32], order: NDArray[np.int64]
+) -> Iterator[NDArray[np.int32]]:
+    """The positions of the postings taken in ``order``, piece by piece."""
+    raw = np.concatenate([c.positions for c in chunks if c.positions is not None])
+    chunks.clear()  # their positions are in ``raw`` now
+    starts = np.cumsum(raw_counts, dtype=np.int64) - raw_counts
+    for a in range(0, len(order), _GATHER):
+        picked = order[a : a + _GATHER]
+        counts = raw_counts[picked].astype(np.int64)
+        ends = np.cumsum(counts)
+        gather = np.repeat(starts[picked] - (ends - counts), counts)
+        gather += np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64)
+        yield raw[gather]
 
 
 class _Builder:
@@ -558,11 +572,15 @@ class _Builder:
             for fieldname in sorted(self.buffers):
                 arrays = self.buffers.pop(fieldname).sorted_arrays()
                 fields = layout[fieldname] = {}
-                for key, array in arrays.items():
-                    data = np.ascontiguousarray(array)
-                    f.write(data.tobytes())
-                    fields[key] = (data.dtype.str, offset, len(data))
-                    offset += data.nbytes
+                for key, value in arrays.items():
+                    dtype, count = None, 0
+                    for piece in [value] if isinstance(value, np.ndarray) else value:
+                        data = np.ascontiguousarray(piece)
+                        f.write(data.data)
+                        dtype, count = data.dtype.str, count + len(data)
+                    fields[key] = (dtype or "<i4", offset, count)
+                    offset += count * np.dtype(fields[key][0]).itemsize
+                del arrays
         self.runs.append((name, layout))
         self.nbytes = 0
 
@@ -571,7 +589,12 @@ class _Builder:
         self.perdoc.close()
         if self.runs and self.buffers:
             self.spill()  # read back by windows with the others: memory stays bounded
-        memory = {name: buffer.sorted_arrays() for name, buffer in sorted(self.buffers.items())}
+        memory = {}
+        for name, buffer in sorted(self.buffers.items()):
+            arrays = buffer.sorted_arrays()
+            if "positions" in arrays:
+                arrays["positions"] = np.concatenate(list(arrays["positions"]))
+            memory[name] = arrays
         self.buffers = {}
         files = [self.tempdir.open_file(name) for name, _ in self.runs]
         writer = self.codec.field_writer(self.storage, self.segment)
