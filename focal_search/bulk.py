@@ -1,16 +1,19 @@
-"""The bulk writer: a full rebuild analysed in worker processes, written as segments.
+"""The bulk writer: a full rebuild analysed in worker processes, written as one segment.
 
 Whoosh's writer spends most of a build on per-posting Python work: pickling each
 term's positions, a pool of posting tuples sorted and spilled in pickled runs, then
 one call per posting to write them. Here worker processes read and analyse batches
 of corpus files and return each field's postings as numpy arrays (term, document,
-frequency, positions); the parent keeps the bookkeeping of an ordinary sync (in
-file order, exactly as ``index._apply`` does), accumulates the arrays, and writes
-a segment directly through the codec whenever a memory budget is reached. The
-index holds the same content as one written by Whoosh's writer, document for
-document; only a full rebuild into a fresh generation folder uses this writer, so
-a kill at any moment leaves the previous generation live.
-"""
+frequency, positions). The parent keeps the bookkeeping of an ordinary sync (in
+file order, exactly as ``index._apply`` does), writes each document's stored
+fields, lengths and columns as it arrives, and buffers the postings; over a memory
+budget it writes them, sorted by term, to a run file of raw arrays. At the end the
+runs (consecutive documents each) are merged by chunks of terms with array
+operations and written as FA1 posting lists (``bulkcodec``) into one segment,
+committed once. The index holds the same content as one written by Whoosh's writer,
+document for document (tests/test_bulk.py); only a full rebuild into a fresh
+generation folder uses this writer, so a kill at any moment leaves the previous
+generation live."""
 
 from __future__ import annotations
 
@@ -45,7 +48,7 @@ if TYPE_CHECKING:
 PROCS = min(2, os.cpu_count() or 1)
 BATCH_FILES = 48  # corpus files a worker reads and analyses per task
 IN_FLIGHT = 2  # batches queued per worker: enough to keep it busy, bounded memory
-BUDGET_MB = 48  # postings held by the parent before they are written as a segment
+BUDGET_MB = 48  # posting arrays held by the parent before they are written as a run
 # Below these, the files are analysed in this process: starting workers costs more.
 MIN_FILES = 500
 MIN_BYTES = 25 * 1024 * 1024
@@ -110,6 +113,37 @@ class Batch:
 
 
 # -- analysis (in the workers) ------------------------------------------------
+
+
+@cache
+def _libc() -> Any:
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None)
+        libc.malloc_trim, libc.mallopt  # noqa: B018  (glibc only)
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+_M_MMAP_THRESHOLD = -3
+
+
+def _arrays_mapped() -> None:
+    """Large arrays in their own mappings, given back when freed: glibc otherwise
+    raises its threshold after each large free, and the heap (the parent's
+    footprint) grows with every run written."""
+    libc = _libc()
+    if libc is not None:
+        libc.mallopt(_M_MMAP_THRESHOLD, 1 << 17)
+
+
+def _give_back_memory() -> None:
+    """Return freed heap pages to the system."""
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
 
 
 @cache
@@ -362,7 +396,7 @@ def _batches(files: list[CorpusFile], procs: int) -> Iterator[Batch]:
 # -- writing the segment (in the parent) ----------------------------------------
 
 
-_WINDOW = 1 << 20  # elements read at a time from a run file
+_WINDOW = 1 << 16  # elements read at a time from a run file (per array and run)
 
 
 class _Stream:
@@ -512,8 +546,14 @@ def _gathered_positions(
     chunks: list[FieldPostings], raw_counts: NDArray[np.int32], order: NDArray[np.int64]
 ) -> Iterator[NDArray[np.int32]]:
     """The positions of the postings taken in ``order``, piece by piece."""
-    raw = np.concatenate([c.positions for c in chunks if c.positions is not None])
-    chunks.clear()  # their positions are in ``raw`` now
+    raw = np.empty(int(raw_counts.sum()), np.int32)
+    at = 0
+    for chunk in chunks:  # moved into ``raw`` one by one: never held twice
+        if chunk.positions is not None:
+            raw[at : at + len(chunk.positions)] = chunk.positions
+            at += len(chunk.positions)
+            chunk.positions = None
+    chunks.clear()
     starts = np.cumsum(raw_counts, dtype=np.int64) - raw_counts
     for a in range(0, len(order), _GATHER):
         picked = order[a : a + _GATHER]
@@ -583,6 +623,7 @@ class _Builder:
                 del arrays
         self.runs.append((name, layout))
         self.nbytes = 0
+        _give_back_memory()
 
     def finish(self, compound: bool) -> Any:
         """Write the postings (merging the runs) and assemble the segment."""
@@ -617,6 +658,7 @@ class _Builder:
                 writer.start_field(fieldname, fieldobj)
                 _write_field(writer, fieldobj, sources)
                 writer.finish_field()
+                _give_back_memory()
         finally:
             writer.close()
             for f in files:
@@ -753,6 +795,7 @@ def write_all(
     if not lock.acquire():
         raise LockError
     codec = FocalCodec()
+    _arrays_mapped()
     info = ix._read_toc()
     schema = info.schema
     builder: _Builder | None = None
