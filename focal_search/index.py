@@ -29,10 +29,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .analysis import analyzed_language
 from .codec import use_focal_codec
 from .columns import column_rows
-from .documents import Article, capture_epoch, key_period, month_key
+from .documents import Article, key_period
 from .errors import (
     CorpusMismatch,
     CorpusMissing,
@@ -52,8 +51,8 @@ from .extract import (
     walk_corpus,
 )
 from .extract.failures import guarded
-from .extract.location import canonical_url, lang_from_id, lang_from_name, pair_key
-from .schema import SCHEMA_VERSION, lang_field
+from .extract.location import lang_from_id, lang_from_name
+from .schema import SCHEMA_VERSION, article_fields
 from .storage import read_in_place
 
 read_in_place()  # segments are read in place, never copied into memory on open
@@ -555,41 +554,9 @@ def _lang_counts(ix: Any, files: list[CorpusFile]) -> Counter[str]:
 
 def _document(article: Article, file: CorpusFile, sha: str) -> dict[str, Any]:
     article = _encodable(article)
-    lang = analyzed_language(article.lang)
-    doc: dict[str, Any] = {
-        "id": article.id,
-        "source": file.id,
-        "fingerprint": f"{file.stamp}:{sha}",
-        "path": article.path,
-        "title": article.title,
-        "body": article.body,
-        "bio": article.bio,
-        lang_field("title", lang): article.title,
-        lang_field("body", lang): article.body,
-        lang_field("bio", lang): article.bio,
-        "author": "\n".join(article.authors),
-        "authors": list(article.authors),
-        "lang": article.lang,
-        "canonical": canonical_url(article.url) if article.url else article.id,
-        "undated": 0 if article.date else 1,
-        "sort_date": month_key(article.date),
-        "capture_time": capture_epoch(article.captured),
-        "kind": article.kind,
-    }
-    pair = pair_key(article.url or article.id)
-    if pair:
-        doc["pair_key"] = pair
-    if article.captured:
-        doc["captured"] = article.captured
+    doc = article_fields(article, file.id, f"{file.stamp}:{sha}")
     if article.authors:
-        doc["author_names"] = "\n".join(article.authors)
-    if article.url:
-        doc["url"] = article.url
-    if article.date:
-        doc["date"] = article.date
-        doc["year"] = article.year
-        if article.date_source:
-            doc["date_source"] = article.date_source
+        doc["author_names"] = "\n".join(article.authors)  # one per line: the column's value
     return doc
 
 
