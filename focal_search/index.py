@@ -301,7 +301,7 @@ def _rebuild(corpus: Path, folder: Path, callbacks: _Callbacks) -> SyncReport:
         new_gen.chmod(0o777 & ~_umask())  # mkdtemp makes it private: others could not read it
         ix = whoosh_index.create_in(str(new_gen), build_schema())
         files = list(walk_corpus(corpus, on_error=_skip_sink(report, callbacks.on_skip)))
-        indexed: dict[str, _Source] = {}
+        indexed = _Manifest({})
         skips: dict[str, _Skip] = {}
         _apply(ix, files, indexed, report, callbacks, skips=skips)
         report.articles, duplicates = _counts(ix)
@@ -323,7 +323,7 @@ def _update(corpus: Path, folder: Path, generation: Path, callbacks: _Callbacks)
     ix = whoosh_index.open_dir(str(generation))
     try:
         recorded = _load_manifest(generation, ix)
-        indexed = recorded if recorded is not None else _Manifest(_indexed_sources(ix))
+        indexed = recorded if recorded is not None else _Manifest.of(_indexed_sources(ix))
         commit = ix.latest_generation()
         files = list(walk_corpus(corpus, on_error=_skip_sink(report, callbacks.on_skip)))
         seen = {f.id for f in files}
@@ -370,27 +370,27 @@ class _Source:
 
 
 class _Manifest(MutableMapping[str, _Source]):
-    """What the index holds of each source, kept as recorded and decoded entry by
-    entry when asked for: a no-op sync of a large archive compares stamps only,
-    instead of building a record per file. A recorded entry is the fingerprint alone
-    when the file's one article has the file's id, else [fingerprint, ids]."""
+    """What the index holds of each source, kept as it is written down and decoded
+    entry by entry when asked for: a no-op sync of a large archive compares stamps
+    only, and a build of a million files keeps a string per file, not a record and
+    a set. An entry is the fingerprint alone when the file's one article has the
+    file's id, else [fingerprint, ids]."""
 
-    def __init__(self, entries: Mapping[str, str | list[Any] | _Source]) -> None:
+    def __init__(self, entries: Mapping[str, str | list[Any]]) -> None:
         self._entries = dict(entries)
+
+    @classmethod
+    def of(cls, sources: Mapping[str, _Source]) -> _Manifest:
+        return cls({source: _recorded(source, found) for source, found in sources.items()})
 
     def __getitem__(self, source: str) -> _Source:
         entry = self._entries[source]
-        if isinstance(entry, _Source):
-            return entry
         if isinstance(entry, str):
-            decoded = _Source(entry, {source})
-        else:
-            decoded = _Source(entry[0], set(entry[1]))
-        self._entries[source] = decoded
-        return decoded
+            return _Source(entry, {source})
+        return _Source(entry[0], set(entry[1]))
 
     def __setitem__(self, source: str, value: _Source) -> None:
-        self._entries[source] = value
+        self._entries[source] = _recorded(source, value)
 
     def __delitem__(self, source: str) -> None:
         del self._entries[source]
@@ -409,25 +409,15 @@ class _Manifest(MutableMapping[str, _Source]):
         entry = self._entries.get(source)
         if entry is None:
             return None
-        fingerprint = entry if isinstance(entry, str) else _fingerprint(entry)
+        fingerprint = entry if isinstance(entry, str) else entry[0]
         return fingerprint.rsplit(":", 1)[0]
 
     def articles(self, source: str) -> int:
         entry = self._entries[source]
-        if isinstance(entry, str):
-            return 1
-        return len(entry.ids) if isinstance(entry, _Source) else len(entry[1])
+        return 1 if isinstance(entry, str) else len(entry[1])
 
-    def recorded(self) -> dict[str, Any]:
-        """The entries as they are written down (those never decoded, as they were read)."""
-        return {
-            source: _recorded(source, entry) if isinstance(entry, _Source) else entry
-            for source, entry in self._entries.items()
-        }
-
-
-def _fingerprint(entry: list[Any] | _Source) -> str:
-    return entry.fingerprint if isinstance(entry, _Source) else str(entry[0])
+    def recorded(self) -> dict[str, str | list[Any]]:
+        return self._entries
 
 
 def _recorded(source: str, entry: _Source) -> str | list[Any]:
