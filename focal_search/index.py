@@ -604,7 +604,8 @@ def _save_manifest(generation: Path, ix: Any, indexed: Mapping[str, _Source]) ->
     )
     data = {"commit": ix.latest_generation(), "sources": sources}
     tmp = generation / f"{MANIFEST}.tmp"
-    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    with tmp.open("w", encoding="utf-8") as out:
+        json.dump(data, out, ensure_ascii=False)  # in pieces: a million entries are 180 MB
     os.replace(tmp, generation / MANIFEST)
 
 
