@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from whoosh.analysis import Analyzer, Token
@@ -153,10 +154,40 @@ def stop_words(lang: str) -> frozenset[str]:
     return frozenset(stoplists[lang]) | _MORE_STOP_WORDS[lang]
 
 
-@cache
 def _stop_terms(lang: str) -> frozenset[str]:
+    from .stopterms import STOP_TERMS  # computed_stop_terms, kept: see stopterms.py
+
+    return STOP_TERMS.get(lang, frozenset())
+
+
+def computed_stop_terms(lang: str) -> frozenset[str]:
+    """The analysed form of every stop word of ``lang``."""
     analyzer = text_analyzer(lang)
     return frozenset(t.text for word in stop_words(lang) for t in analyzer(word))
+
+
+def _write_stop_terms(path: Path) -> None:
+    """Regenerate stopterms.py (``python -m focal_search.analysis``)."""
+    import textwrap
+
+    head, _, _ = path.read_text(encoding="utf-8").partition("STOP_TERMS")
+    body = ["STOP_TERMS: dict[str, frozenset[str]] = {"]
+    for lang in LANGUAGES:
+        terms = sorted(computed_stop_terms(lang))
+        if any(not t or t.split() != [t] for t in terms):
+            raise ValueError(f"a {lang} stop term holds a space: write it out differently")
+        lines = textwrap.wrap(" ".join(terms), 80)
+        body.append(f'    "{lang}": frozenset(')
+        body.append('        """')
+        body += [f"        {line}" for line in lines]
+        body.append('        """.split()')
+        body.append("    ),")
+    body.append("}")
+    path.write_text(head + "\n".join(body) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    _write_stop_terms(Path(__file__).with_name("stopterms.py"))
 
 
 def is_stop_term(term: str, lang: str = "en") -> bool:

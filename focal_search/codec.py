@@ -113,6 +113,7 @@ class TermArrays:
     _position_width: int = 0
     _gaps: Any | None = None
     _starts: Any | None = None
+    _absolute: Any | None = None
 
     def positions(self, row: int) -> list[int]:
         """The positions of posting ``row``, ascending."""
@@ -123,6 +124,22 @@ class TermArrays:
         start = int(self._starts[row])  # type: ignore[index]
         gaps = self._gaps[start : start + int(self.counts[row])]  # type: ignore[index]
         return gaps.cumsum().tolist()  # type: ignore[no-any-return]
+
+    def absolute_positions(self) -> tuple[Any, Any]:
+        """Every posting's positions in one array, and where each posting's start."""
+        import numpy as np
+
+        if self._gaps is None:
+            self._decode_positions()
+        if self._absolute is None:
+            # A running sum over all the gaps, less the sum reached before each
+            # posting, restarts the count at each posting.
+            gaps: Any = self._gaps
+            running = np.zeros(gaps.size + 1, dtype=np.int64)
+            np.cumsum(gaps, out=running[1:])
+            before = running[self._starts]
+            self._absolute = running[1:] - np.repeat(before, self.counts)  # type: ignore[arg-type]
+        return self._absolute, self._starts
 
     def _decode_positions(self) -> None:
         import numpy as np

@@ -27,7 +27,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.matching import ListMatcher
 from whoosh.util.numeric import byte_to_length
 
-from .codec import read_term_arrays
+from .codec import TermArrays, read_term_arrays
 
 # Whoosh stores a field's length per document as one lossy byte; this table decodes
 # it the way ``doc_field_length`` does (a missing length column reads as 1).
@@ -108,7 +108,7 @@ class SegmentArrays:
     def _read_postings(self, fieldname: str, text: bytes) -> Postings | None:
         arrays = read_term_arrays(self.reader, fieldname, text)
         if arrays is not None:  # our format: no decoding step per block or posting
-            return Postings(arrays.ids, arrays.weights, arrays.positions)
+            return Postings(arrays.ids, arrays.weights, arrays.positions, arrays)
         terms = self.reader._terms
         if (fieldname, text) not in terms:
             return None
@@ -130,6 +130,7 @@ class Postings:
     ids: np.ndarray  # int64, ascending
     weights: np.ndarray  # float64: term frequency times field boost
     positions: Callable[[int], list[int]]  # the positions of one posting (by row)
+    arrays: TermArrays | None = None  # when stored in our format: positions as arrays
 
 
 def _decoder(values: list[bytes], fmt: Any) -> Callable[[int], list[int]]:
@@ -314,23 +315,33 @@ class Evaluator:
         for _text, posting in postings[1:]:
             ids = ids[np.isin(ids, posting.ids, assume_unique=True)]
         rows = [np.searchsorted(p.ids, ids) for _t, p in postings]
-        keep = np.fromiter(
-            (
-                _in_order(
-                    [p.positions(int(row[k])) for (_t, p), row in zip(postings, rows, strict=True)],
-                    q.slop,
-                )
-                for k in range(ids.size)
-            ),
-            dtype=bool,
-            count=ids.size,
-        )
+        arrays = [p.arrays for _t, p in postings]
+        if q.slop == 1 and all(a is not None and a.counts is not None for a in arrays):
+            keep = _adjacent(ids.size, rows, arrays)  # type: ignore[arg-type]
+        else:
+            keep = self._in_order_each(ids, rows, [p for _t, p in postings], q.slop)
         ids = ids[keep]
         parts = [self._scored(q.fieldname, t, p) for t, p in postings]
         scores = np.zeros(ids.size, dtype=np.float64)
         for part in parts:
             scores += part.scores[np.searchsorted(part.ids, ids)]
         return _boosted(Matches(ids, scores), q.boost)
+
+    @staticmethod
+    def _in_order_each(
+        ids: np.ndarray, rows: list[np.ndarray], postings: list[Postings], slop: int
+    ) -> np.ndarray:
+        return np.fromiter(
+            (
+                _in_order(
+                    [p.positions(int(row[k])) for p, row in zip(postings, rows, strict=True)],
+                    slop,
+                )
+                for k in range(ids.size)
+            ),
+            dtype=bool,
+            count=ids.size,
+        )
 
     def _not(self, q: wq.Not) -> Matches:
         # Whoosh matches a NOT by inverting its child, each document scoring 1.0.
@@ -353,6 +364,30 @@ def _score_per_doc(scorer: Any, weights: np.ndarray, lengths: np.ndarray) -> np.
     if scores.shape != weights.shape:
         scores = np.full(weights.shape, float(scores))
     return scores
+
+
+def _adjacent(count: int, rows: list[np.ndarray], arrays: list[TermArrays]) -> np.ndarray:
+    """For each of ``count`` candidates, whether word k occurs at p + k for some p
+    (an exact phrase: ``_in_order`` with slop 1), all candidates at once: each
+    word's positions in the candidates, shifted back by k, as (candidate, position)
+    keys; the keys every word has are the phrase's starts."""
+    starts: np.ndarray | None = None
+    for k, (row, found) in enumerate(zip(rows, arrays, strict=True)):
+        flat, first = found.absolute_positions()
+        counts = np.asarray(found.counts)[row]
+        ends = np.cumsum(counts)
+        owner = np.repeat(np.arange(count, dtype=np.int64), counts)
+        within = np.arange(int(ends[-1]) if ends.size else 0) - np.repeat(ends - counts, counts)
+        positions = flat[np.repeat(first[row], counts) + within] - k
+        usable = positions >= 0
+        keys = (owner[usable] << 32) | positions[usable]
+        starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
+        if not starts.size:
+            break
+    keep = np.zeros(count, dtype=bool)
+    if starts is not None and starts.size:
+        keep[starts >> 32] = True
+    return keep
 
 
 def _in_order(positions: list[list[int]], slop: int) -> bool:

@@ -22,17 +22,16 @@ import shutil
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .analysis import analyzed_language
 from .codec import use_focal_codec
 from .columns import column_rows
-from .documents import Article, capture_epoch, key_period, month_key
+from .documents import Article, key_period
 from .errors import (
     CorpusMismatch,
     CorpusMissing,
@@ -52,8 +51,8 @@ from .extract import (
     walk_corpus,
 )
 from .extract.failures import guarded
-from .extract.location import canonical_url, lang_from_id, lang_from_name, pair_key
-from .schema import SCHEMA_VERSION, lang_field
+from .extract.location import lang_from_id, lang_from_name
+from .schema import SCHEMA_VERSION, article_fields
 from .storage import read_in_place
 
 read_in_place()  # segments are read in place, never copied into memory on open
@@ -303,7 +302,7 @@ def _rebuild(corpus: Path, folder: Path, callbacks: _Callbacks) -> SyncReport:
         new_gen.chmod(0o777 & ~_umask())  # mkdtemp makes it private: others could not read it
         ix = whoosh_index.create_in(str(new_gen), build_schema())
         files = list(walk_corpus(corpus, on_error=_skip_sink(report, callbacks.on_skip)))
-        indexed: dict[str, _Source] = {}
+        indexed = _Manifest({})
         skips: dict[str, _Skip] = {}
         if BULK:
             from .bulk import write_all
@@ -330,17 +329,17 @@ def _update(corpus: Path, folder: Path, generation: Path, callbacks: _Callbacks)
     ix = whoosh_index.open_dir(str(generation))
     try:
         recorded = _load_manifest(generation, ix)
-        indexed = recorded if recorded is not None else _indexed_sources(ix)
+        indexed = recorded if recorded is not None else _Manifest.of(_indexed_sources(ix))
         commit = ix.latest_generation()
         files = list(walk_corpus(corpus, on_error=_skip_sink(report, callbacks.on_skip)))
         seen = {f.id for f in files}
         skips = _load_skips(generation)
         known = dict(skips)
         files = _without_known_skips(files, indexed, skips, _skip_sink(report, callbacks.on_skip))
-        todo = [f for f in files if _stamp(indexed.get(f.id)) != f.stamp]
+        todo = [f for f in files if indexed.stamp(f.id) != f.stamp]
         changed = {f.id for f in todo}
         report.unchanged = sum(
-            len(indexed[f.id].ids) for f in files if f.id in indexed and f.id not in changed
+            indexed.articles(f.id) for f in files if f.id in indexed and f.id not in changed
         )
         gone = [source for source in indexed if source not in seen]
         _apply(ix, todo, indexed, report, callbacks, gone=gone, skips=skips)
@@ -350,7 +349,7 @@ def _update(corpus: Path, folder: Path, generation: Path, callbacks: _Callbacks)
             _save_skips(generation, skips)
         if recorded is not None and ix.latest_generation() == commit:
             # Nothing was committed: the counts are those of the last run.
-            report.articles = sum(len(source.ids) for source in indexed.values())
+            report.articles = sum(map(indexed.articles, indexed))
             duplicates = int(_read_meta(generation).get("duplicates", 0))
         else:
             report.articles, duplicates = _counts(ix)
@@ -376,6 +375,72 @@ class _Source:
     ids: set[str]
 
 
+class _Manifest(MutableMapping[str, _Source]):
+    """What the index holds of each source, kept as it is written down and decoded
+    entry by entry when asked for: a no-op sync of a large archive compares stamps
+    only, and a build of a million files keeps a string per file, not a record and
+    a set. An entry is the fingerprint alone when the file's one article has the
+    file's id, else [fingerprint, ids]."""
+
+    def __init__(self, entries: Mapping[str, str | list[Any]]) -> None:
+        self._entries = dict(entries)
+
+    @classmethod
+    def of(cls, sources: Mapping[str, _Source]) -> _Manifest:
+        return cls({source: _recorded(source, found) for source, found in sources.items()})
+
+    def __getitem__(self, source: str) -> _Source:
+        entry = self._entries[source]
+        if isinstance(entry, str):
+            return _Source(entry, {source})
+        return _Source(entry[0], set(entry[1]))
+
+    def __setitem__(self, source: str, value: _Source) -> None:
+        self._entries[source] = _recorded(source, value)
+
+    def __delitem__(self, source: str) -> None:
+        del self._entries[source]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, source: object) -> bool:
+        return source in self._entries
+
+    def stamp(self, source: str) -> str | None:
+        """The file's stat stamp when it was indexed (None: not indexed)."""
+        entry = self._entries.get(source)
+        if entry is None:
+            return None
+        fingerprint = entry if isinstance(entry, str) else entry[0]
+        return fingerprint.rsplit(":", 1)[0]
+
+    def articles(self, source: str) -> int:
+        entry = self._entries[source]
+        return 1 if isinstance(entry, str) else len(entry[1])
+
+    def recorded(self) -> dict[str, str | list[Any]]:
+        return self._entries
+
+
+def _recorded(source: str, entry: _Source) -> str | list[Any]:
+    if entry.ids == {source}:
+        return entry.fingerprint
+    return [entry.fingerprint, sorted(entry.ids)]
+
+
+def _valid_entry(entry: Any) -> bool:
+    return isinstance(entry, str) or (
+        isinstance(entry, list)
+        and len(entry) == 2
+        and isinstance(entry[0], str)
+        and isinstance(entry[1], list)
+    )
+
+
 @dataclass(frozen=True)
 class _Skip:
     """A corpus file that gave no article, remembered so that a later reindex does not
@@ -388,7 +453,7 @@ class _Skip:
 def _apply(
     ix: Any,
     files: list[CorpusFile],
-    indexed: dict[str, _Source],
+    indexed: MutableMapping[str, _Source],
     report: SyncReport,
     callbacks: _Callbacks,
     gone: list[str] = (),  # type: ignore[assignment]
@@ -485,41 +550,9 @@ def _lang_counts(ix: Any, files: list[CorpusFile]) -> Counter[str]:
 
 def _document(article: Article, file: CorpusFile, sha: str) -> dict[str, Any]:
     article = _encodable(article)
-    lang = analyzed_language(article.lang)
-    doc: dict[str, Any] = {
-        "id": article.id,
-        "source": file.id,
-        "fingerprint": f"{file.stamp}:{sha}",
-        "path": article.path,
-        "title": article.title,
-        "body": article.body,
-        "bio": article.bio,
-        lang_field("title", lang): article.title,
-        lang_field("body", lang): article.body,
-        lang_field("bio", lang): article.bio,
-        "author": "\n".join(article.authors),
-        "authors": list(article.authors),
-        "lang": article.lang,
-        "canonical": canonical_url(article.url) if article.url else article.id,
-        "undated": 0 if article.date else 1,
-        "sort_date": month_key(article.date),
-        "capture_time": capture_epoch(article.captured),
-        "kind": article.kind,
-    }
-    pair = pair_key(article.url or article.id)
-    if pair:
-        doc["pair_key"] = pair
-    if article.captured:
-        doc["captured"] = article.captured
+    doc = article_fields(article, file.id, f"{file.stamp}:{sha}")
     if article.authors:
-        doc["author_names"] = "\n".join(article.authors)
-    if article.url:
-        doc["url"] = article.url
-    if article.date:
-        doc["date"] = article.date
-        doc["year"] = article.year
-        if article.date_source:
-            doc["date_source"] = article.date_source
+        doc["author_names"] = "\n".join(article.authors)  # one per line: the column's value
     return doc
 
 
@@ -552,33 +585,39 @@ def _has_surrogate(text: str) -> bool:
     return False
 
 
-def _load_manifest(generation: Path, ix: Any) -> dict[str, _Source] | None:
+def _load_manifest(generation: Path, ix: Any) -> _Manifest | None:
     """What each source contributed, as recorded at the last commit; None when the
-    record is missing or describes another commit (then the columns are read)."""
+    record is missing, damaged or describes another commit (then the columns are read)."""
     try:
         data = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
         if data.get("commit") != ix.latest_generation():
             return None
-        return {source: _Source(fp, set(ids)) for source, (fp, ids) in data["sources"].items()}
-    except (OSError, ValueError, KeyError, TypeError):
+        entries = data["sources"]
+        if not isinstance(entries, dict) or not all(map(_valid_entry, entries.values())):
+            return None
+        return _Manifest(entries)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
-def _save_manifest(generation: Path, ix: Any, indexed: dict[str, _Source]) -> None:
+def _save_manifest(generation: Path, ix: Any, indexed: Mapping[str, _Source]) -> None:
     """Record the sources after a commit: a no-op reindex of a large archive then
     costs a walk of the corpus and this file, not a scan of the index's columns."""
-    data = {
-        "commit": ix.latest_generation(),
-        "sources": {s: [src.fingerprint, sorted(src.ids)] for s, src in indexed.items()},
-    }
+    sources = (
+        indexed.recorded()
+        if isinstance(indexed, _Manifest)
+        else {s: _recorded(s, src) for s, src in indexed.items()}
+    )
+    data = {"commit": ix.latest_generation(), "sources": sources}
     tmp = generation / f"{MANIFEST}.tmp"
-    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    with tmp.open("w", encoding="utf-8") as out:
+        json.dump(data, out, ensure_ascii=False)  # in pieces: a million entries are 180 MB
     os.replace(tmp, generation / MANIFEST)
 
 
 def _without_known_skips(
     files: list[CorpusFile],
-    indexed: dict[str, _Source],
+    indexed: Mapping[str, _Source],
     skips: dict[str, _Skip],
     on_skip: Callable[[Path, str], None],
 ) -> list[CorpusFile]:
@@ -628,10 +667,6 @@ def _counts(ix: Any) -> tuple[int, int]:
     with ix.reader() as reader:
         keys = [key for (key,) in column_rows(reader, ("canonical",))]
     return len(keys), len(keys) - len(set(keys))
-
-
-def _stamp(source: _Source | None) -> str | None:
-    return source.fingerprint.rsplit(":", 1)[0] if source else None
 
 
 def _sha(fingerprint: str) -> str:

@@ -13,8 +13,8 @@ from typing import Any
 from whoosh import query as wq
 from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 
-from .analysis import ANALYZED, name_analyzer, text_analyzer
-from .documents import normalize_date
+from .analysis import ANALYZED, analyzed_language, name_analyzer, text_analyzer
+from .documents import Article, capture_epoch, month_key, normalize_date
 
 SCHEMA_VERSION = 7  # 7: postings in our array format (codec.py)
 
@@ -147,3 +147,44 @@ def build_schema() -> Schema:
         for name in TEXT_FIELDS:
             fields[lang_field(name, lang)] = TEXT(analyzer=analyzer, multitoken_query="phrase")
     return Schema(**fields)
+
+
+def article_fields(article: Article, source: str, fingerprint: str) -> dict[str, Any]:
+    """An article's values for the fields every engine indexes; each engine adds what
+    it alone keeps (the author names as its column needs them, derived keys)."""
+    from .extract.location import canonical_url, pair_key
+
+    lang = analyzed_language(article.lang)
+    doc: dict[str, Any] = {
+        "id": article.id,
+        "source": source,
+        "fingerprint": fingerprint,
+        "path": article.path,
+        "title": article.title,
+        "body": article.body,
+        "bio": article.bio,
+        lang_field("title", lang): article.title,
+        lang_field("body", lang): article.body,
+        lang_field("bio", lang): article.bio,
+        "author": "\n".join(article.authors),
+        "authors": list(article.authors),
+        "lang": article.lang,
+        "canonical": canonical_url(article.url) if article.url else article.id,
+        "undated": 0 if article.date else 1,
+        "sort_date": month_key(article.date),
+        "capture_time": capture_epoch(article.captured),
+        "kind": article.kind,
+    }
+    pair = pair_key(article.url or article.id)
+    if pair:
+        doc["pair_key"] = pair
+    if article.captured:
+        doc["captured"] = article.captured
+    if article.url:
+        doc["url"] = article.url
+    if article.date:
+        doc["date"] = article.date
+        doc["year"] = article.year
+        if article.date_source:
+            doc["date_source"] = article.date_source
+    return doc

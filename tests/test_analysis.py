@@ -119,3 +119,12 @@ def test_stop_words_do_not_widen_a_query(stop_searcher, lang: str) -> None:
 def test_french_les_finds_french_articles(stop_searcher) -> None:
     hits = stop_searcher.search("les dragage").hits
     assert [hit.id for hit in hits] == ["www.focal.ca/fr/publications/1-fr.txt"]
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "es"])
+def test_kept_stop_terms_are_those_the_analyzer_gives(lang: str) -> None:
+    from focal_search.analysis import computed_stop_terms
+    from focal_search.stopterms import STOP_TERMS
+
+    # If this fails, a stop list or an analyzer changed: `python -m focal_search.analysis`.
+    assert STOP_TERMS[lang] == computed_stop_terms(lang)

@@ -219,3 +219,24 @@ def test_arrays_hold_no_reference_to_the_map(pair: tuple[Any, Any]) -> None:
     reader.close()
     assert arrays is not None and arrays.positions(0)
     assert isinstance(arrays.ids, np.ndarray)
+
+
+def test_exact_phrases_found_by_arrays_as_one_by_one() -> None:
+    from focal_search.evaluate import _adjacent, _in_order
+
+    rng = random.Random(11)
+    for _ in range(60):
+        docs = sorted(rng.sample(range(200), 40))
+        words = []
+        for _w in range(rng.randint(1, 4)):
+            positions = [sorted(rng.sample(range(30), rng.randint(1, 8))) for _ in docs]
+            counts = [len(p) for p in positions]
+            flat = [x for p in positions for x in p]
+            words.append(decode_postings(encode_postings(docs, counts, counts, flat)))
+        candidates = np.asarray(sorted(rng.sample(docs, 25)), dtype=np.int64)
+        rows = [np.searchsorted(w.ids, candidates) for w in words]
+        expected = [
+            _in_order([w.positions(int(r[k])) for w, r in zip(words, rows, strict=True)], 1)
+            for k in range(candidates.size)
+        ]
+        assert _adjacent(candidates.size, rows, words).tolist() == expected

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -291,3 +292,52 @@ def test_stale_manifest_is_ignored(corpus: Path, tmp_path: Path) -> None:
     manifest.write_text(json.dumps(data))
     report = sync_index(corpus, ix)
     assert (report.added, report.unchanged, report.articles) == (0, 2, 2)
+
+
+def _manifest(ix: Path) -> Path:
+    return ix / (ix / "CURRENT").read_text().strip() / "sources.json"
+
+
+def test_manifest_records_a_single_article_file_by_its_fingerprint(
+    corpus: Path, tmp_path: Path
+) -> None:
+    ix = tmp_path / "ix"
+    sync_index(corpus, ix)
+    entries = json.loads(_manifest(ix).read_text())["sources"]
+    assert set(entries) == {"a.txt", "sub/b.txt"}
+    assert all(isinstance(entry, str) and entry.count(":") == 2 for entry in entries.values())
+
+
+@pytest.mark.parametrize("damage", [["x"], 5, [1, []], None])
+def test_damaged_manifest_entry_reads_the_columns(
+    corpus: Path, tmp_path: Path, damage: Any
+) -> None:
+    ix = tmp_path / "ix"
+    sync_index(corpus, ix)
+    manifest = _manifest(ix)
+    data = json.loads(manifest.read_text())
+    data["sources"]["a.txt"] = damage
+    manifest.write_text(json.dumps(data))
+    report = sync_index(corpus, ix)
+    assert (report.added, report.unchanged, report.articles) == (0, 2, 2)
+
+
+def test_manifest_of_the_earlier_layout_is_still_read(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import focal_search.index as index_module
+
+    ix = tmp_path / "ix"
+    sync_index(corpus, ix)
+    manifest = _manifest(ix)
+    data = json.loads(manifest.read_text())
+    data["sources"] = {s: [fp, [s]] for s, fp in data["sources"].items()}  # [fingerprint, ids]
+    manifest.write_text(json.dumps(data))
+
+    def no_columns(ix: Any) -> None:
+        raise AssertionError("columns were read although the manifest is current")
+
+    monkeypatch.setattr(index_module, "_indexed_sources", no_columns)
+    (corpus / "a.txt").write_text((corpus / "a.txt").read_text() + "\nMore text.\n")
+    report = sync_index(corpus, ix)
+    assert (report.updated, report.unchanged, report.articles) == (1, 1, 2)

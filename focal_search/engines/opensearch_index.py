@@ -13,8 +13,8 @@ import os
 from typing import Any
 
 from ..analysis import ANALYZED, WORD_PATTERN, analyzed_language
-from ..documents import Article, capture_epoch, month_key
-from ..schema import TEXT_FIELDS, lang_field
+from ..documents import Article
+from ..schema import TEXT_FIELDS, article_fields, lang_field
 
 MAX_ID_BYTES = 512  # OpenSearch's limit on a document _id
 KEYWORD_LIMIT = 8191  # longer keyword values (a giant URL) are kept but not indexed
@@ -149,47 +149,14 @@ def _escape(text: str) -> str:
 
 def document(article: Article, source: str, fingerprint: str) -> dict[str, Any]:
     """One article as an OpenSearch document (the fields of schema.py, plus dates)."""
-    from ..extract.location import canonical_url, pair_key
-
-    lang = analyzed_language(article.lang)
-    canonical = canonical_url(article.url) if article.url else article.id
+    doc = article_fields(article, source, fingerprint)
+    canonical = doc["canonical"]
     if len(canonical.encode("utf-8", "replace")) > KEYWORD_LIMIT // 4:
-        canonical = "sha1:" + hashlib.sha1(canonical.encode("utf-8", "replace")).hexdigest()
-    doc: dict[str, Any] = {
-        "id": article.id,
-        "source": source,
-        "fingerprint": fingerprint,
-        "path": article.path,
-        "title": article.title,
-        "body": article.body,
-        "bio": article.bio,
-        lang_field("title", lang): article.title,
-        lang_field("body", lang): article.body,
-        lang_field("bio", lang): article.bio,
-        "author": "\n".join(article.authors),
-        "authors": list(article.authors),
-        "author_names": list(article.authors),
-        "lang": article.lang,
-        "alang": lang,
-        "canonical": canonical,
-        "undated": 0 if article.date else 1,
-        "sort_date": month_key(article.date),
-        "capture_time": capture_epoch(article.captured),
-        "kind": article.kind,
-    }
-    pair = pair_key(article.url or article.id)
-    if pair:
-        doc["pair_key"] = pair
-    if article.captured:
-        doc["captured"] = article.captured
-    if article.url:
-        doc["url"] = article.url
+        doc["canonical"] = "sha1:" + hashlib.sha1(canonical.encode("utf-8", "replace")).hexdigest()
+    doc["author_names"] = list(article.authors)
+    doc["alang"] = analyzed_language(article.lang)
     if article.date:
-        doc["date"] = article.date
-        doc["year"] = article.year
         doc["pub_year"] = article.date[:4]
-        if article.date_source:
-            doc["date_source"] = article.date_source
         if len(article.date) >= 7:
             doc["pub_month"] = article.date[:7]
     return doc

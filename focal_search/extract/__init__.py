@@ -12,11 +12,11 @@ import logging
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timezone
 from operator import attrgetter
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from ..documents import Article
 from .location import valid_url
@@ -53,16 +53,47 @@ ErrorSink = Callable[[Path, str], None]
 MAX_FILE_BYTES = 16 * 1024 * 1024
 
 
-@dataclass(frozen=True)
 class CorpusFile:
-    location: str  # the file's path as listed (a Path is made only when it is read)
-    id: str  # relative to the corpus root, always with '/'
-    size: int
-    mtime_ns: int
+    """A corpus file as listed: its id (the path relative to the corpus root, always
+    with '/'), size and modification time. A large archive lists a million of them
+    and keeps them for the whole run, so each is small: no dict, and its location
+    is not kept beside its id when it is the corpus root followed by the id."""
+
+    __slots__ = ("id", "size", "mtime_ns", "_root", "_location")
+
+    def __init__(self, location: str, id: str, size: int, mtime_ns: int, root: str = "") -> None:
+        self.id = id
+        self.size = size
+        self.mtime_ns = mtime_ns
+        self._root = root if root and location == root + id else ""
+        self._location = "" if self._root else location
+
+    @property
+    def location(self) -> str:
+        """The file's path as listed (a Path is made only when it is read)."""
+        return self._location or self._root + self.id
 
     @property
     def path(self) -> Path:
         return Path(self.location)
+
+    def _key(self) -> tuple[str, str, int, int]:
+        return (self.location, self.id, self.size, self.mtime_ns)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CorpusFile) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"CorpusFile(location={self.location!r}, id={self.id!r}, "
+            f"size={self.size}, mtime_ns={self.mtime_ns})"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (CorpusFile, self._key())
 
     @property
     def stamp(self) -> str:
@@ -81,6 +112,7 @@ def walk_corpus(root: Path, on_error: ErrorSink | None = None) -> Iterator[Corpu
     """
     top = os.fspath(root)
     prefix = len(top.rstrip(os.sep)) + 1
+    shared_root = top.rstrip(os.sep) + os.sep  # each file's location is this + its id
     inside = os.path.join(os.path.realpath(top), "")
     is_file = stat.S_ISREG
     by_name = attrgetter("name")
@@ -120,9 +152,8 @@ def walk_corpus(root: Path, on_error: ErrorSink | None = None) -> Iterator[Corpu
             rel = path[prefix:]
             if os.sep != "/":
                 rel = rel.replace(os.sep, "/")
-            yield CorpusFile(
-                path, rel if rel.isascii() else _display_id(rel), st.st_size, st.st_mtime_ns
-            )
+            ident = rel if rel.isascii() else _display_id(rel)
+            yield CorpusFile(path, ident, st.st_size, st.st_mtime_ns, shared_root)
         stack.extend(reversed(subfolders))
 
 
