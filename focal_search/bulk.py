@@ -23,7 +23,7 @@ import os
 import signal
 from array import array
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -771,7 +771,7 @@ def _write_chunk(
 def write_all(
     ix: Any,
     files: list[CorpusFile],
-    indexed: dict[str, _Source],
+    indexed: MutableMapping[str, _Source],
     report: SyncReport,
     callbacks: _Callbacks,
     skips: dict[str, _Skip],
