@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 PROCS = min(2, os.cpu_count() or 1)
 BATCH_FILES = 48  # corpus files a worker reads and analyses per task
 IN_FLIGHT = 2  # batches queued per worker: enough to keep it busy, bounded memory
-BUDGET_MB = 48  # posting arrays held by the parent before they are written as a run
+BUDGET_MB = 32  # posting arrays held by the parent before they are written as a run
 # Below these, the files are analysed in this process: starting workers costs more.
 MIN_FILES = 500
 MIN_BYTES = 25 * 1024 * 1024
@@ -396,26 +396,32 @@ def _batches(files: list[CorpusFile], procs: int) -> Iterator[Batch]:
 # -- writing the segment (in the parent) ----------------------------------------
 
 
-_WINDOW = 1 << 16  # elements read at a time from a run file (per array and run)
+# Elements read at a time from run files, shared by the runs (each reads at least
+# _MIN_WINDOW): merging holds about 40 bytes per element, whatever the number of runs.
+_WINDOW = 1 << 20
+_MIN_WINDOW = 1 << 12
 
 
 class _Stream:
     """Sequential reads of one array: in memory, or from a run file by windows, so
     that merging many runs holds only a window of each."""
 
-    def __init__(self, source: Any, dtype: Any = None, offset: int = 0, count: int = 0) -> None:
+    def __init__(
+        self, source: Any, dtype: Any = None, offset: int = 0, count: int = 0, window: int = 0
+    ) -> None:
         if isinstance(source, np.ndarray):
             self.window, self.lo, self.file = source, 0, None
         else:
             self.window, self.lo, self.file = np.empty(0, dtype), 0, source
             self.dtype, self.offset, self.count = np.dtype(dtype), offset, count
+            self.size = window
 
     def take(self, start: int, end: int) -> NDArray[Any]:
         """Elements [start, end); ``start`` never goes back before an earlier start."""
         hi = self.lo + len(self.window)
         if self.file is not None and end > hi:
             size = self.dtype.itemsize
-            upto = min(max(end, start + _WINDOW), self.count)
+            upto = min(max(end, start + self.size), self.count)
             self.file.seek(self.offset + start * size)
             self.window = np.frombuffer(self.file.read((upto - start) * size), self.dtype)
             self.lo = start
@@ -641,12 +647,13 @@ class _Builder:
         writer = self.codec.field_writer(self.storage, self.segment)
         try:
             names = set(memory).union(*(layout for _, layout in self.runs))
+            window = max(_MIN_WINDOW, _WINDOW // max(1, len(self.runs)))
             for fieldname in sorted(names):
                 sources = []
                 for f, (_, layout) in zip(files, self.runs, strict=True):
                     if fieldname in layout:
                         streams = {
-                            key: _Stream(f, dtype, offset, count)
+                            key: _Stream(f, dtype, offset, count, window)
                             for key, (dtype, offset, count) in layout[fieldname].items()
                         }
                         sources.append(_SortedField(streams, layout[fieldname]["offsets"][2] - 1))
@@ -681,7 +688,8 @@ def _length_bytes(lengths: NDArray[Any]) -> NDArray[np.uint8]:
     return table[inverse.reshape(-1)]
 
 
-_CHUNK_TERMS = 20_000  # terms read ahead per run, to choose a chunk from
+_CHUNK_TERMS = 400_000  # terms read ahead (shared by the runs), to choose a chunk from
+_MIN_CHUNK_TERMS = 256
 _CHUNK_COST = 1_000_000  # postings plus positions merged and encoded at a time
 
 
@@ -693,7 +701,8 @@ def _write_field(writer: Any, fieldobj: Any, sources: list[_SortedField]) -> Non
 
     boost = float(fieldobj.format.field_boost)
     while True:
-        windows = [src.ahead(_CHUNK_TERMS) for src in sources]
+        ahead = max(_MIN_CHUNK_TERMS, _CHUNK_TERMS // len(sources))
+        windows = [src.ahead(ahead) for src in sources]
         if not any(windows):
             return
         # Each run offers the terms that fit its share of the budget; the chunk takes

@@ -163,6 +163,9 @@ def test_bulk_build_in_workers_with_merged_runs_equals_whoosh_build(
     monkeypatch.setattr(bulk, "BATCH_FILES", 3)
     monkeypatch.setattr(bulk, "BUDGET_MB", 0.002)  # a run every batch or so
     monkeypatch.setattr(bulk, "_CHUNK_TERMS", 7)  # and the runs merged by small chunks
+    monkeypatch.setattr(bulk, "_MIN_CHUNK_TERMS", 2)
+    monkeypatch.setattr(bulk, "_WINDOW", 16)
+    monkeypatch.setattr(bulk, "_MIN_WINDOW", 3)
     monkeypatch.setattr(bulk, "_CHUNK_COST", 60)
     spills: list[int] = []
     real_spill = bulk._Builder.spill
