@@ -240,3 +240,26 @@ def test_exact_phrases_found_by_arrays_as_one_by_one() -> None:
             for k in range(candidates.size)
         ]
         assert _adjacent(candidates.size, rows, words).tolist() == expected
+
+
+def test_lists_without_numpy_read_the_same() -> None:
+    from focal_search.codec import ListPostings
+
+    rng = random.Random(5)
+    for _ in range(100):
+        n = rng.randint(1, 40)
+        ids = sorted(rng.sample(range(rng.choice([300, 3_000_000])), n))
+        kind = rng.choice(["plain", "positions", "float"])
+        positions = [
+            sorted(rng.sample(range(rng.choice([40, 90_000])), rng.randint(1, 4))) for _ in ids
+        ]
+        counts = [len(p) for p in positions] if kind == "positions" else None
+        flat = [x for p in positions for x in p] if kind == "positions" else None
+        weights = [rng.choice([0.5, 1.0, 7.0]) if kind == "float" else 1.0 for _ in ids]
+        if kind == "positions":
+            weights = [float(c) for c in counts]  # type: ignore[union-attr]
+        data = encode_postings(ids, weights, counts, flat)
+        arrays, lists = decode_postings(data), ListPostings(data)
+        assert lists.ids == arrays.ids.tolist() == ids
+        assert lists.weights == arrays.weights.tolist()
+        assert [lists.positions(r) for r in range(n)] == [arrays.positions(r) for r in range(n)]
