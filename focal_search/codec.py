@@ -39,6 +39,8 @@ from whoosh import formats
 from whoosh.codec import whoosh3
 from whoosh.matching import ListMatcher, ReadTooFar
 
+from .errors import IndexIncompatible
+
 MAGIC = b"FA1\x00"
 _HEADER = struct.Struct("<IBBBB")
 _START = len(MAGIC) + _HEADER.size
@@ -160,8 +162,8 @@ def decode_postings(data: Any) -> TermArrays:
     import numpy as np
 
     view = memoryview(data)
-    if bytes(view[: len(MAGIC)]) != MAGIC:
-        raise ValueError("not an FA1 posting list")
+    if len(view) < _START or bytes(view[: len(MAGIC)]) != MAGIC:
+        raise _damaged("a posting list is not in our format")
     n, id_width, code, count_width, pos_width = _HEADER.unpack(view[len(MAGIC) : _START])
     at = _START
 
@@ -169,7 +171,7 @@ def decode_postings(data: Any) -> TermArrays:
         nonlocal at
         size = int(dtype[-1]) * count
         if at + size > len(view):
-            raise ValueError("truncated FA1 posting list")
+            raise _damaged("a posting list is cut short")
         found = np.frombuffer(view[at : at + size], dtype=dtype)
         at += size
         return found
@@ -189,7 +191,7 @@ def decode_postings(data: Any) -> TermArrays:
     if arrays.counts is not None:
         size = pos_width * int(arrays.counts.sum())
         if at + size > len(view):
-            raise ValueError("truncated FA1 posting list")
+            raise _damaged("a posting list is cut short")
         arrays._raw_positions = bytes(view[at : at + size])
         arrays._position_width = pos_width
     return arrays
@@ -202,8 +204,8 @@ class ListPostings:
 
     def __init__(self, data: Any) -> None:
         view = memoryview(data)
-        if bytes(view[: len(MAGIC)]) != MAGIC:
-            raise ValueError("not an FA1 posting list")
+        if len(view) < _START or bytes(view[: len(MAGIC)]) != MAGIC:
+            raise _damaged("a posting list is not in our format")
         n, id_width, code, count_width, pos_width = _HEADER.unpack(view[len(MAGIC) : _START])
         at = _START
 
@@ -212,7 +214,7 @@ class ListPostings:
             found = array(typecode)
             size = found.itemsize * count
             if at + size > len(view):
-                raise ValueError("truncated FA1 posting list")
+                raise _damaged("a posting list is cut short")
             found.frombytes(view[at : at + size])
             if sys.byteorder != "little":
                 found.byteswap()
@@ -244,6 +246,12 @@ class ListPostings:
 
 
 _TYPECODES = {1: "B", 2: "H", 4: "I"}
+
+
+def _damaged(what: str) -> IndexIncompatible:
+    return IndexIncompatible(
+        f"the index is damaged: {what}", hint="run `focal-search reindex --full` to rebuild it"
+    )
 
 
 def is_array_postings(postfile: Any, offset: int) -> bool:

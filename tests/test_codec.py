@@ -76,10 +76,17 @@ def test_bad_lists_are_refused(ids: list[int], positions: list[list[int]] | None
         encode_postings(ids, [1.0] * len(ids), counts, flat)
 
 
-def test_truncated_list_is_refused() -> None:
+def test_damaged_lists_are_reported_as_a_damaged_index() -> None:
+    from focal_search.codec import ListPostings
+    from focal_search.errors import IndexIncompatible
+
     data = encode_postings([1, 9], [2.0, 1.0], [2, 1], [3, 4, 8])
-    with pytest.raises(ValueError):
-        decode_postings(data[:-2])
+    for damaged in (data[:-2], b"XXXX" + data[4:], data[:10]):
+        for read in (decode_postings, ListPostings):
+            with pytest.raises(IndexIncompatible, match="damaged") as found:
+                arrays = read(damaged)
+                arrays.positions(1)
+            assert "reindex --full" in (found.value.hint or "")
 
 
 WORDS = "border security trade migration policy canada mexico summit norad treaty".split()
