@@ -28,13 +28,18 @@ index in an older one is rebuilt, with a notice.
 from __future__ import annotations
 
 import struct
+import sys
+from array import array
 from bisect import bisect_left
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
 from whoosh import formats
 from whoosh.codec import whoosh3
 from whoosh.matching import ListMatcher, ReadTooFar
+
+from .errors import IndexIncompatible
 
 MAGIC = b"FA1\x00"
 _HEADER = struct.Struct("<IBBBB")
@@ -157,8 +162,8 @@ def decode_postings(data: Any) -> TermArrays:
     import numpy as np
 
     view = memoryview(data)
-    if bytes(view[: len(MAGIC)]) != MAGIC:
-        raise ValueError("not an FA1 posting list")
+    if len(view) < _START or bytes(view[: len(MAGIC)]) != MAGIC:
+        raise _damaged("a posting list is not in our format")
     n, id_width, code, count_width, pos_width = _HEADER.unpack(view[len(MAGIC) : _START])
     at = _START
 
@@ -166,7 +171,7 @@ def decode_postings(data: Any) -> TermArrays:
         nonlocal at
         size = int(dtype[-1]) * count
         if at + size > len(view):
-            raise ValueError("truncated FA1 posting list")
+            raise _damaged("a posting list is cut short")
         found = np.frombuffer(view[at : at + size], dtype=dtype)
         at += size
         return found
@@ -186,10 +191,67 @@ def decode_postings(data: Any) -> TermArrays:
     if arrays.counts is not None:
         size = pos_width * int(arrays.counts.sum())
         if at + size > len(view):
-            raise ValueError("truncated FA1 posting list")
+            raise _damaged("a posting list is cut short")
         arrays._raw_positions = bytes(view[at : at + size])
         arrays._position_width = pos_width
     return arrays
+
+
+class ListPostings:
+    """A posting list decoded as Python lists, without numpy: what Whoosh's own
+    matchers read, on archives too small for the array path (where importing numpy
+    would cost a new process more than the search)."""
+
+    def __init__(self, data: Any) -> None:
+        view = memoryview(data)
+        if len(view) < _START or bytes(view[: len(MAGIC)]) != MAGIC:
+            raise _damaged("a posting list is not in our format")
+        n, id_width, code, count_width, pos_width = _HEADER.unpack(view[len(MAGIC) : _START])
+        at = _START
+
+        def take(typecode: str, count: int) -> array[Any]:
+            nonlocal at
+            found = array(typecode)
+            size = found.itemsize * count
+            if at + size > len(view):
+                raise _damaged("a posting list is cut short")
+            found.frombytes(view[at : at + size])
+            if sys.byteorder != "little":
+                found.byteswap()
+            at += size
+            return found
+
+        self.ids: list[int] = list(accumulate(take(_TYPECODES[id_width], n)))
+        self.counts: list[int] | None = None
+        if count_width:
+            self.counts = take(_TYPECODES[count_width], n).tolist()
+        if code == _W_ONES:
+            self.weights = [1.0] * n
+        elif code == _W_COUNTS and self.counts is not None:
+            self.weights = [float(c) for c in self.counts]
+        else:
+            self.weights = [
+                float(w) for w in take("f" if code == _W_FLOAT else _TYPECODES[code], n)
+            ]
+        self._gaps: array[Any] | None = None
+        self._starts: list[int] = []
+        if self.counts is not None:
+            self._gaps = take(_TYPECODES[pos_width], sum(self.counts))
+            self._starts = [0, *accumulate(self.counts)]
+
+    def positions(self, row: int) -> list[int]:
+        if self._gaps is None:
+            return []
+        return list(accumulate(self._gaps[self._starts[row] : self._starts[row + 1]]))
+
+
+_TYPECODES = {1: "B", 2: "H", 4: "I"}
+
+
+def _damaged(what: str) -> IndexIncompatible:
+    return IndexIncompatible(
+        f"the index is damaged: {what}", hint="run `focal-search reindex --full` to rebuild it"
+    )
 
 
 def is_array_postings(postfile: Any, offset: int) -> bool:
@@ -318,11 +380,11 @@ class ArrayMatcher(ListMatcher):  # type: ignore[misc]  # whoosh is untyped here
     _i: int
 
     def __init__(
-        self, arrays: TermArrays, format_: Any, scorer: Any, term: Any, terminfo: Any
+        self, arrays: ListPostings, format_: Any, scorer: Any, term: Any, terminfo: Any
     ) -> None:
         super().__init__(
-            arrays.ids.tolist(),
-            arrays.weights.tolist(),
+            arrays.ids,
+            arrays.weights,
             None,
             format_,
             scorer=scorer,
@@ -424,7 +486,7 @@ class FocalCodec(whoosh3.W3Codec):  # type: ignore[misc]  # whoosh is untyped he
         if not terminfo.is_inlined():
             offset, length = terminfo.extent()
             if is_array_postings(dbfile, offset):
-                arrays = decode_postings(_read_extent(dbfile, offset, length))
+                arrays = ListPostings(_read_extent(dbfile, offset, length))
                 return ArrayMatcher(arrays, format_, scorer, term, terminfo)
         return super().postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
 

@@ -32,6 +32,7 @@ from .codec import TermArrays, read_term_arrays
 # Whoosh stores a field's length per document as one lossy byte; this table decodes
 # it the way ``doc_field_length`` does (a missing length column reads as 1).
 _LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+_CODE_OF_ONE = int(np.flatnonzero(_LENGTHS == 1.0)[0])
 # Decoded postings kept per segment (about 100 bytes each with their positions).
 CACHED_POSTINGS = 500_000
 _EMPTY_IDS = np.empty(0, dtype=np.int64)
@@ -71,25 +72,29 @@ class SegmentArrays:
             self.live = np.ones(self.doc_count, dtype=bool)
             self.live[np.asarray(deleted, dtype=np.int64)] = False
 
-    def lengths(self, fieldname: str) -> np.ndarray:
-        """The field's length in every document of the segment, as the scorer sees it."""
-        found = self._lengths.get(fieldname)
-        if found is None:
-            found = self._lengths[fieldname] = self._read_lengths(fieldname)
+    def lengths(self, fieldname: str, ids: np.ndarray) -> np.ndarray:
+        """The field's length in documents ``ids`` of the segment, as the scorer sees
+        it. The one-byte codes are kept, and decoded for the documents asked for only:
+        a new process searching a million articles reads a few postings, not a million
+        lengths per field."""
+        codes = self._lengths.get(fieldname)
+        if codes is None:
+            codes = self._lengths[fieldname] = self._read_lengths(fieldname)
+        found: np.ndarray = _LENGTHS[codes[ids]]
         return found
 
     def _read_lengths(self, fieldname: str) -> np.ndarray:
         perdoc = self.reader._perdoc  # Whoosh internals, pinned version (whoosh3==3.54.0)
         lenfield = _lenfield(fieldname)
-        if not perdoc.has_column(lenfield):
-            return np.ones(self.doc_count, dtype=np.float64)
-        column = perdoc.column_reader(lenfield, LENGTHS_COLUMN)
-        raw = np.frombuffer(
-            bytes(column._dbfile.get(column._basepos, column._count)), dtype=np.uint8
-        )
-        codes = np.zeros(self.doc_count, dtype=np.uint8)
-        codes[: raw.size] = raw[: self.doc_count]
-        return _LENGTHS[codes]
+        codes = np.full(self.doc_count, _CODE_OF_ONE, dtype=np.uint8)  # no column: 1, as Whoosh
+        if perdoc.has_column(lenfield):
+            column = perdoc.column_reader(lenfield, LENGTHS_COLUMN)
+            raw = np.frombuffer(
+                bytes(column._dbfile.get(column._basepos, column._count)), dtype=np.uint8
+            )
+            codes[:] = 0
+            codes[: raw.size] = raw[: self.doc_count]
+        return codes
 
     def postings(self, fieldname: str, text: bytes) -> Postings | None:
         """A term's whole posting list, deleted documents included."""
@@ -287,7 +292,7 @@ class Evaluator:
         weighting = weighting or self.weighting
         scorer = weighting.scorer(self.segment.searcher, fieldname, text)
         if field.scorable and hasattr(scorer, "_score"):
-            lengths = self.segment.lengths(fieldname)[posting.ids]
+            lengths = self.segment.lengths(fieldname, posting.ids)
             return Matches(posting.ids, _score_per_doc(scorer, posting.weights, lengths))
         return Matches(posting.ids, posting.weights)  # WeightScorer: the term's weight
 

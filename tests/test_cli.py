@@ -175,3 +175,27 @@ def test_an_index_that_cannot_be_read_is_not_called_damaged(
     lines = result.stderr.splitlines()
     assert "cannot be read: permission denied (MAIN_x.toc)" in lines[0]
     assert "reindex --full" not in result.stderr and "chmod" in result.stderr
+
+
+def test_a_query_on_a_small_archive_does_not_import_numpy(locations) -> None:
+    # numpy costs a new process more than searching a small archive takes (the array
+    # path starts at search.ARRAY_MIN_DOCS articles); the posting format is read
+    # without it there.
+    import subprocess
+    import sys
+
+    assert run("reindex", *locations).exit_code == 0  # type: ignore[attr-defined]
+    probe = (
+        "import sys\n"
+        "from focal_search.cli import main\n"
+        "sys.argv = ['focal-search', 'query', '\"smart border\" OR securit*', *sys.argv[1:]]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as end:\n"
+        "    assert end.code == 0, end.code\n"
+        "assert 'numpy' not in sys.modules, 'numpy was imported'\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *locations], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr

@@ -76,10 +76,17 @@ def test_bad_lists_are_refused(ids: list[int], positions: list[list[int]] | None
         encode_postings(ids, [1.0] * len(ids), counts, flat)
 
 
-def test_truncated_list_is_refused() -> None:
+def test_damaged_lists_are_reported_as_a_damaged_index() -> None:
+    from focal_search.codec import ListPostings
+    from focal_search.errors import IndexIncompatible
+
     data = encode_postings([1, 9], [2.0, 1.0], [2, 1], [3, 4, 8])
-    with pytest.raises(ValueError):
-        decode_postings(data[:-2])
+    for damaged in (data[:-2], b"XXXX" + data[4:], data[:10]):
+        for read in (decode_postings, ListPostings):
+            with pytest.raises(IndexIncompatible, match="damaged") as found:
+                arrays = read(damaged)
+                arrays.positions(1)
+            assert "reindex --full" in (found.value.hint or "")
 
 
 WORDS = "border security trade migration policy canada mexico summit norad treaty".split()
@@ -240,3 +247,26 @@ def test_exact_phrases_found_by_arrays_as_one_by_one() -> None:
             for k in range(candidates.size)
         ]
         assert _adjacent(candidates.size, rows, words).tolist() == expected
+
+
+def test_lists_without_numpy_read_the_same() -> None:
+    from focal_search.codec import ListPostings
+
+    rng = random.Random(5)
+    for _ in range(100):
+        n = rng.randint(1, 40)
+        ids = sorted(rng.sample(range(rng.choice([300, 3_000_000])), n))
+        kind = rng.choice(["plain", "positions", "float"])
+        positions = [
+            sorted(rng.sample(range(rng.choice([40, 90_000])), rng.randint(1, 4))) for _ in ids
+        ]
+        counts = [len(p) for p in positions] if kind == "positions" else None
+        flat = [x for p in positions for x in p] if kind == "positions" else None
+        weights = [rng.choice([0.5, 1.0, 7.0]) if kind == "float" else 1.0 for _ in ids]
+        if kind == "positions":
+            weights = [float(c) for c in counts]  # type: ignore[union-attr]
+        data = encode_postings(ids, weights, counts, flat)
+        arrays, lists = decode_postings(data), ListPostings(data)
+        assert lists.ids == arrays.ids.tolist() == ids
+        assert lists.weights == arrays.weights.tolist()
+        assert [lists.positions(r) for r in range(n)] == [arrays.positions(r) for r in range(n)]

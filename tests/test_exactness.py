@@ -205,3 +205,33 @@ def test_expanded_search_equals_exhaustive_reference(index_dir: Path, arrays: bo
             got = [(h.id, h.score or 0.0) for h in found.hits]
             assert found.total == len(ref) and len(got) == len(ref[:10]), text
             _check_page(got, ref, ids, 0)
+
+
+def test_prefixes_in_large_segments_score_as_whoosh(
+    index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whoosh scores a prefix of three words or more by the sum of its words in a
+    segment of over 5,000 documents, and 1.0 per match in a smaller one: the segments
+    of this small index are made to say they are large, for Whoosh and the arrays alike."""
+    from whoosh.reading import SegmentReader
+
+    from focal_search.evaluate import Evaluator, SegmentArrays
+
+    real = SegmentReader.doc_count_all
+    monkeypatch.setattr(SegmentReader, "doc_count_all", lambda self: real(self) + 6000)
+    with open_index(index_dir) as ix, Searcher(ix, arrays=True) as searcher:
+        ws = searcher._searcher
+        checked = 0
+        for text in ("secur*", "migra*", "de*", "bo*", "tra*"):
+            q = prune(searcher._parsers[False].parse(text), ws.reader())
+            ref = reference_matches(ws, q)
+            found: dict[int, float] = {}
+            for sub, offset in ws.leaf_searchers():
+                assert sub.doc_count_all() > 5000
+                got = Evaluator(SegmentArrays(sub), ws.weighting).matches(q)
+                found.update(zip((got.ids + offset).tolist(), got.scores.tolist(), strict=True))
+            assert found.keys() == ref.keys(), text
+            for docnum, score in ref.items():
+                assert abs(found[docnum] - score) <= 1e-6 * max(1.0, abs(score)), (text, docnum)
+            checked += len({round(s, 6) for s in ref.values()}) > 3  # really scored, not 1.0
+        assert checked >= 3
