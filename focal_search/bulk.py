@@ -52,6 +52,7 @@ BUDGET_MB = 32  # posting arrays held by the parent before they are written as a
 # Below these, the files are analysed in this process: starting workers costs more.
 MIN_FILES = 500
 MIN_BYTES = 25 * 1024 * 1024
+WORKER_MEMO_WORDS = 100_000  # analysed words a worker remembers (see _init_worker)
 # fork: workers start at once, without importing everything again, and callers need
 # no ``if __name__ == "__main__"`` guard (spawn would run their script in each worker).
 START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
@@ -350,10 +351,15 @@ def _task(files: list[CorpusFile]) -> Batch:
 
 
 def _init_worker(parent_pid: int) -> None:
+    from . import analysis
     from .parallel import _die_with_parent
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     _die_with_parent(parent_pid)
+    # Each worker keeps its own memo of analysed words, which grew with the archive's
+    # vocabulary (about 60 MB a worker at 100k pages); a batch analyses each distinct
+    # word once anyway, so a smaller memo costs little.
+    analysis.MEMO_WORDS = min(analysis.MEMO_WORDS, WORKER_MEMO_WORDS)
 
 
 def _batches(files: list[CorpusFile], procs: int) -> Iterator[Batch]:
