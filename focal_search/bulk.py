@@ -18,6 +18,7 @@ generation live."""
 from __future__ import annotations
 
 import errno
+import gc
 import multiprocessing
 import os
 import signal
@@ -377,9 +378,18 @@ def _batches(files: list[CorpusFile], procs: int) -> Iterator[Batch]:
     finished = False
     try:
         todo = iter(chunks)
-        pending: deque[Future[Batch]] = deque(
-            executor.submit(_task, chunk) for chunk in islice(todo, procs * IN_FLIGHT)
-        )
+        # The first submission forks the workers from this process's heap, which at
+        # archive scale holds a million listed files. Frozen, that heap is never
+        # visited by the workers' garbage collections, so its pages stay shared
+        # instead of being copied into each worker (at 1M pages each worker's PSS
+        # grew to 400 MB of copies).
+        gc.freeze()
+        try:
+            pending: deque[Future[Batch]] = deque(
+                executor.submit(_task, chunk) for chunk in islice(todo, procs * IN_FLIGHT)
+            )
+        finally:
+            gc.unfreeze()
         while pending:
             batch = pending.popleft().result()
             chunk = next(todo, [])
