@@ -690,9 +690,40 @@ class _Builder:
                 self.tempdir.delete_file(name)
         self.segment.set_doc_count(self.doc_count)
         if compound and self.segment.should_assemble():
-            self.segment.create_compound_file(self.storage)
-            self.segment.compound = True
+            _assemble_consuming(self.segment, self.storage)
         return self.segment
+
+
+def _assemble_consuming(segment: Any, storage: Any) -> None:
+    """Whoosh's ``create_compound_file``, each part deleted as soon as it is copied:
+    Whoosh deletes them all at the end, so the folder briefly held the segment twice
+    (the largest temporary disk of a build). A kill midway leaves a generation that is
+    never switched in, as any interrupted rebuild."""
+    from shutil import copyfileobj
+
+    from whoosh.filedb.compound import CompoundStorage
+
+    names = segment.list_files(storage)
+    out = segment.create_file(storage, segment.COMPOUND_EXT)
+    directory = {}
+    base = out.tell()
+    out.write_long(0)  # where the directory is, written by write_dir
+    out.write_int(0)
+    for name in names:
+        at = out.tell()
+        directory[name] = {
+            "offset": at,
+            "length": storage.file_length(name),
+            "modified": storage.file_modified(name),
+        }
+        part = storage.open_file(name)
+        try:
+            copyfileobj(part, out)
+        finally:
+            part.close()
+        storage.delete_file(name)
+    CompoundStorage.write_dir(out, base, directory, {})
+    segment.compound = True
 
 
 def _length_bytes(lengths: NDArray[Any]) -> NDArray[np.uint8]:
