@@ -525,6 +525,18 @@ class _FieldBuffer:
             )
         )
 
+    def narrow_types(self) -> dict[str, np.dtype[Any]]:
+        """The narrowest unsigned type for each per-posting array of a run: a run is
+        temporary disk, and at full width (4 bytes a position) the runs of a build
+        were three times its final posting lists."""
+        found: dict[str, np.dtype[Any]] = {}
+        for key in ("docs", "counts", "positions"):
+            parts = [getattr(c, key) for c in self.chunks]
+            parts = [a for a in parts if a is not None and a.size]
+            if parts and min(int(a.min()) for a in parts) >= 0:
+                found[key] = np.min_scalar_type(max(int(a.max()) for a in parts))
+        return found
+
     def sorted_arrays(self) -> dict[str, Any]:
         """The postings sorted by (term, doc), as the arrays of ``_SortedField``; the
         positions as an iterator of consecutive pieces (never all copied at once)."""
@@ -632,12 +644,16 @@ class _Builder:
         with self.tempdir.create_file(name) as f:
             offset = 0
             for fieldname in sorted(self.buffers):
-                arrays = self.buffers.pop(fieldname).sorted_arrays()
+                buffer = self.buffers.pop(fieldname)
+                narrow = buffer.narrow_types()
+                arrays = buffer.sorted_arrays()
                 fields = layout[fieldname] = {}
                 for key, value in arrays.items():
                     dtype, count = None, 0
                     for piece in [value] if isinstance(value, np.ndarray) else value:
                         data = np.ascontiguousarray(piece)
+                        if key in narrow:
+                            data = data.astype(narrow[key])
                         f.write(data.data)
                         dtype, count = data.dtype.str, count + len(data)
                     fields[key] = (dtype or "<i4", offset, count)
