@@ -857,7 +857,7 @@ def write_all(
     from whoosh.index import TOC, LockError, clean_files
 
     from .codec import FocalCodec
-    from .index import _document, _lang_counts, _Skip, _skip_sink, _Source
+    from .index import _document, _lang_counts, _Outcome, _record_file, _skip_sink
 
     if procs is None:
         big = len(files) >= MIN_FILES or sum(f.size for f in files) >= MIN_BYTES
@@ -898,21 +898,20 @@ def write_all(
                     skip_sink(file.path, result.skipped)
                 new_ids = set(result.ids)
                 report.count_file(set(), new_ids, same=False)
-                if new_ids and result.sha is not None:
-                    indexed[file.id] = _Source(f"{file.stamp}:{result.sha}", new_ids)
-                else:
-                    indexed.pop(file.id, None)
-                if new_ids or result.retry:
-                    skips.pop(file.id, None)
-                else:
-                    skips[file.id] = _Skip(file.stamp, result.skipped)
-                report.records_skipped.update(result.records_skipped)
-                for warning in result.warnings:
-                    report.warnings.append((str(file.path), warning))
-                    if callbacks.on_warning:
-                        callbacks.on_warning(str(file.path), warning)
-                if callbacks.on_progress:
-                    callbacks.on_progress(done, len(files))
+                outcome = _Outcome(
+                    result.skipped, result.retry, result.records_skipped, result.warnings
+                )
+                _record_file(
+                    file,
+                    new_ids,
+                    result.sha,
+                    outcome,
+                    indexed=indexed,
+                    skips=skips,
+                    report=report,
+                    callbacks=callbacks,
+                    progress=(done, len(files)),
+                )
             if builder is not None:
                 builder.add_postings(batch.analysed, docmap)
                 if builder.nbytes >= budget:

@@ -512,22 +512,17 @@ def _apply(
                 open_writer().delete_by_term("source", file.id)
             same = old is not None and _sha(old.fingerprint) == sha
             report.count_file(old.ids if old else set(), new_ids, same=same)
-            if new_ids and sha is not None:
-                indexed[file.id] = _Source(f"{file.stamp}:{sha}", new_ids)
-            else:
-                indexed.pop(file.id, None)
-            if skips is not None:
-                if new_ids or retry:
-                    skips.pop(file.id, None)
-                else:
-                    skips[file.id] = _Skip(file.stamp, skipped)
-            report.records_skipped.update(log.skipped)
-            for warning in log.warnings:
-                report.warnings.append((str(file.path), warning))
-                if callbacks.on_warning:
-                    callbacks.on_warning(str(file.path), warning)
-            if callbacks.on_progress:
-                callbacks.on_progress(done, len(files))
+            _record_file(
+                file,
+                new_ids,
+                sha,
+                _Outcome(skipped, retry, log.skipped, log.warnings),
+                indexed=indexed,
+                skips=skips,
+                report=report,
+                callbacks=callbacks,
+                progress=(done, len(files)),
+            )
         for source in gone:
             open_writer().delete_by_term("source", source)
             report.removed += len(indexed.pop(source).ids)
@@ -537,6 +532,48 @@ def _apply(
         if writer is not None:
             writer.cancel()
         raise
+
+
+@dataclass
+class _Outcome:
+    """How reading one file went, beyond its articles."""
+
+    skipped: str  # why the file was skipped ("" when it was read)
+    retry: bool  # the file could not be opened: try it again next time
+    records_skipped: Counter[str]
+    warnings: list[str]
+
+
+def _record_file(
+    file: CorpusFile,
+    new_ids: set[str],
+    sha: str | None,
+    outcome: _Outcome,
+    *,
+    indexed: MutableMapping[str, _Source],
+    skips: dict[str, _Skip] | None,
+    report: SyncReport,
+    callbacks: _Callbacks,
+    progress: tuple[int, int],
+) -> None:
+    """What one file read leaves behind, for every writer: its manifest entry, its skip
+    record, the report's skipped records and warnings, and the progress callback."""
+    if new_ids and sha is not None:
+        indexed[file.id] = _Source(f"{file.stamp}:{sha}", new_ids)
+    else:
+        indexed.pop(file.id, None)
+    if skips is not None:
+        if new_ids or outcome.retry:
+            skips.pop(file.id, None)
+        else:
+            skips[file.id] = _Skip(file.stamp, outcome.skipped)
+    report.records_skipped.update(outcome.records_skipped)
+    for warning in outcome.warnings:
+        report.warnings.append((str(file.path), warning))
+        if callbacks.on_warning:
+            callbacks.on_warning(str(file.path), warning)
+    if callbacks.on_progress:
+        callbacks.on_progress(*progress)
 
 
 def _lang_counts(ix: Any, files: list[CorpusFile]) -> Counter[str]:
