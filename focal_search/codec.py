@@ -156,44 +156,75 @@ class TermArrays:
         self._starts = starts
 
 
-def decode_postings(data: Any) -> TermArrays:
-    """Read a posting list in format FA1 (bytes or a view of them). Nothing is kept
-    referring to ``data``: it may be a view of a map that is closed afterwards."""
-    import numpy as np
+@dataclass
+class _Sections:
+    """Where each part of one FA1 record lies (views of its bytes, checked to fit)."""
 
+    count: int  # postings
+    ids: memoryview
+    id_width: int
+    counts: memoryview | None
+    count_width: int
+    weights: memoryview | None  # None: all 1.0, or equal to the counts
+    weight_code: int
+    rest: memoryview  # the positions
+    position_width: int
+
+    def positions(self, total: int) -> memoryview:
+        """The positions' bytes, ``total`` of them (the counts' sum)."""
+        size = self.position_width * total
+        if size > len(self.rest):
+            raise _damaged("a posting list is cut short")
+        return self.rest[:size]
+
+
+def _sections(data: Any) -> _Sections:
     view = memoryview(data)
     if len(view) < _START or bytes(view[: len(MAGIC)]) != MAGIC:
         raise _damaged("a posting list is not in our format")
     n, id_width, code, count_width, pos_width = _HEADER.unpack(view[len(MAGIC) : _START])
     at = _START
 
-    def take(dtype: str, count: int) -> Any:
+    def cut(size: int) -> memoryview:
         nonlocal at
-        size = int(dtype[-1]) * count
         if at + size > len(view):
             raise _damaged("a posting list is cut short")
-        found = np.frombuffer(view[at : at + size], dtype=dtype)
         at += size
-        return found
+        return view[at - size : at]
 
-    ids = take(f"<u{id_width}", n).astype(np.int64).cumsum()
-    arrays = TermArrays(ids, None)
-    if count_width:
-        arrays.counts = take(f"<u{count_width}", n).astype(np.int64)
-    if code == _W_ONES:
-        arrays.weights = np.ones(n, dtype=np.float64)
-    elif code == _W_COUNTS and arrays.counts is not None:
+    ids = cut(id_width * n)
+    counts = cut(count_width * n) if count_width else None
+    if code == _W_COUNTS and counts is None:
+        raise _damaged("a posting list's weights are not readable")
+    weights = None if code in (_W_ONES, _W_COUNTS) else cut((4 if code == _W_FLOAT else code) * n)
+    return _Sections(n, ids, id_width, counts, count_width, weights, code, view[at:], pos_width)
+
+
+def decode_postings(data: Any) -> TermArrays:
+    """Read a posting list in format FA1 (bytes or a view of them). Nothing is kept
+    referring to ``data``: it may be a view of a map that is closed afterwards."""
+    import numpy as np
+
+    found = _sections(data)
+
+    def read(part: memoryview, width: int) -> Any:
+        return np.frombuffer(part, dtype=f"<u{width}").astype(np.int64)
+
+    arrays = TermArrays(read(found.ids, found.id_width).cumsum(), None)
+    if found.counts is not None:
+        arrays.counts = read(found.counts, found.count_width)
+    if found.weights is not None:
+        width = 0 if found.weight_code == _W_FLOAT else found.weight_code
+        arrays.weights = np.frombuffer(
+            found.weights, dtype=f"<u{width}" if width else "<f4"
+        ).astype(np.float64)
+    elif found.weight_code == _W_COUNTS and arrays.counts is not None:
         arrays.weights = arrays.counts.astype(np.float64)
-    elif code == _W_FLOAT:
-        arrays.weights = take("<f4", n).astype(np.float64)
     else:
-        arrays.weights = take(f"<u{code}", n).astype(np.float64)
+        arrays.weights = np.ones(found.count, dtype=np.float64)
     if arrays.counts is not None:
-        size = pos_width * int(arrays.counts.sum())
-        if at + size > len(view):
-            raise _damaged("a posting list is cut short")
-        arrays._raw_positions = bytes(view[at : at + size])
-        arrays._position_width = pos_width
+        arrays._raw_positions = bytes(found.positions(int(arrays.counts.sum())))
+        arrays._position_width = found.position_width
     return arrays
 
 
@@ -203,40 +234,31 @@ class ListPostings:
     would cost a new process more than the search)."""
 
     def __init__(self, data: Any) -> None:
-        view = memoryview(data)
-        if len(view) < _START or bytes(view[: len(MAGIC)]) != MAGIC:
-            raise _damaged("a posting list is not in our format")
-        n, id_width, code, count_width, pos_width = _HEADER.unpack(view[len(MAGIC) : _START])
-        at = _START
+        found = _sections(data)
 
-        def take(typecode: str, count: int) -> array[Any]:
-            nonlocal at
-            found = array(typecode)
-            size = found.itemsize * count
-            if at + size > len(view):
-                raise _damaged("a posting list is cut short")
-            found.frombytes(view[at : at + size])
+        def read(part: memoryview, typecode: str) -> array[Any]:
+            values = array(typecode)
+            values.frombytes(part)
             if sys.byteorder != "little":
-                found.byteswap()
-            at += size
-            return found
+                values.byteswap()
+            return values
 
-        self.ids: list[int] = list(accumulate(take(_TYPECODES[id_width], n)))
+        self.ids: list[int] = list(accumulate(read(found.ids, _TYPECODES[found.id_width])))
         self.counts: list[int] | None = None
-        if count_width:
-            self.counts = take(_TYPECODES[count_width], n).tolist()
-        if code == _W_ONES:
-            self.weights = [1.0] * n
-        elif code == _W_COUNTS and self.counts is not None:
+        if found.counts is not None:
+            self.counts = read(found.counts, _TYPECODES[found.count_width]).tolist()
+        if found.weights is not None:
+            code = found.weight_code
+            stored = read(found.weights, "f" if code == _W_FLOAT else _TYPECODES[code])
+            self.weights = [float(w) for w in stored]
+        elif found.weight_code == _W_COUNTS and self.counts is not None:
             self.weights = [float(c) for c in self.counts]
         else:
-            self.weights = [
-                float(w) for w in take("f" if code == _W_FLOAT else _TYPECODES[code], n)
-            ]
+            self.weights = [1.0] * found.count
         self._gaps: array[Any] | None = None
         self._starts: list[int] = []
         if self.counts is not None:
-            self._gaps = take(_TYPECODES[pos_width], sum(self.counts))
+            self._gaps = read(found.positions(sum(self.counts)), _TYPECODES[found.position_width])
             self._starts = [0, *accumulate(self.counts)]
 
     def positions(self, row: int) -> list[int]:
@@ -405,9 +427,7 @@ class ArrayMatcher(ListMatcher):  # type: ignore[misc]  # whoosh is untyped here
             self._i = bisect_left(self._ids, id_, self._i)
 
     def value(self) -> bytes:
-        if self._arrays.counts is None:
-            return b""
-        return self._format.encode(self._arrays.positions(self._i))  # type: ignore[no-any-return]
+        return self._value_at(self._i)
 
     def all_items(self) -> Any:
         return ((docnum, self._value_at(row)) for row, docnum in enumerate(self._ids))
