@@ -155,21 +155,62 @@ def _schema() -> Any:
     return build_schema()
 
 
+class _Lexicon:
+    """The words one analyzer has met in this process, numbered, with their index
+    terms: a worker analyses a word once, not once per batch (looking up and
+    analysing each distinct word of each batch was a sixth of a worker's time)."""
+
+    def __init__(self, term_of: Callable[[str], str]) -> None:
+        self.term_of = term_of
+        self.words: dict[str, int] = {}  # word -> word number
+        self.word_terms = array("i")  # word number -> term number
+        self.terms: list[bytes] = []  # term number -> term, UTF-8
+        self.term_ids: dict[str, int] = {}
+
+    def numbers(self, tokens: list[str]) -> NDArray[np.int32]:
+        """Each token's word number; the words not met before are analysed first
+        (set operations: no Python loop per token)."""
+        known = self.words
+        new = set(tokens).difference(known)
+        if new:
+            known.update(zip(new, count(len(known)), strict=False))
+            term_ids, terms, term_of = self.term_ids, self.terms, self.term_of
+            for word in new:  # the order they were numbered in
+                term = term_of(word)
+                tid = term_ids.get(term)
+                if tid is None:
+                    tid = term_ids[term] = len(terms)
+                    terms.append(term.encode("utf-8"))
+                self.word_terms.append(tid)
+        return np.fromiter(map(known.__getitem__, tokens), np.int32, len(tokens))
+
+
+# Each process's lexicons, by analyzer; emptied when they grow past WORKER_MEMO_WORDS
+# words in all (a large archive's vocabulary would otherwise grow each worker).
+_LEXICONS: dict[Any, _Lexicon] = {}
+
+
+def _lexicons() -> dict[Any, _Lexicon]:
+    if sum(len(lex.words) for lex in _LEXICONS.values()) > WORKER_MEMO_WORDS:
+        _LEXICONS.clear()
+    return _LEXICONS
+
+
 class _Collector:
     """Gathers the terms of documents field by field, then turns them into arrays."""
 
-    def __init__(self, schema: Any) -> None:
+    def __init__(self, schema: Any, lexicons: dict[Any, _Lexicon]) -> None:
         from whoosh.formats import Positions
 
         self.schema = schema
         self.positions_type = Positions
         self.analysed = Analysed()
-        # Positions fields: each distinct word (numbered), every token's word number,
-        # the documents and their token counts; words become terms at the end.
-        self.words: dict[str, dict[str, int]] = {}
-        self.tokens: dict[str, array[int]] = {}
+        self.lexicons = lexicons
+        # Positions fields: their lexicon, every token, the documents and their token
+        # counts (words are numbered per batch, at the end).
+        self.lexicon_of: dict[str, _Lexicon] = {}
+        self.tokens: dict[str, list[str]] = {}
         self.token_docs: dict[str, list[tuple[int, int]]] = {}
-        self.term_of: dict[str, Callable[[str], str]] = {}
         # Other indexed fields: one (term, doc, weight, length) per posting.
         self.items: dict[str, list[tuple[bytes, int, float, int]]] = {}
 
@@ -199,29 +240,32 @@ class _Collector:
         self.analysed.records.append(records)
         return docnum
 
+    def _lexicon(self, fieldname: str, analyzer: Any) -> _Lexicon:
+        lexicon = self.lexicons.get(analyzer)
+        if lexicon is None:
+            # The analyzer's own tokens, without building a Token per word.
+            folding = type(analyzer) is FoldingAnalyzer
+            lexicon = _Lexicon(analyzer.analyse_word if folding else _same)
+            self.lexicons[analyzer] = lexicon
+        self.lexicon_of[fieldname] = lexicon
+        self.tokens[fieldname] = []
+        self.token_docs[fieldname] = []
+        return lexicon
+
     def _index(self, fieldname: str, fieldobj: Any, value: Any, docnum: int) -> int:
         if type(fieldobj.format) is self.positions_type and isinstance(value, str):
             analyzer = fieldobj.analyzer
             if type(analyzer) is FoldingAnalyzer:
-                # The analyzer's own tokens, without building a Token per word; each
-                # distinct word is analysed once, at the end.
                 words = WORD.findall(value)
-                term_of = analyzer.term
             else:
                 words = [t.text for t in analyzer(value, positions=True, mode="index")]
-                term_of = _same
             if words:
-                vocab = self.words.get(fieldname)
-                if vocab is None:
-                    vocab = self.words[fieldname] = {}
-                    self.tokens[fieldname] = array("i")
-                    self.token_docs[fieldname] = []
-                    self.term_of[fieldname] = term_of
-                _number_new(vocab, words)
-                self.tokens[fieldname].extend(map(vocab.__getitem__, words))
+                if fieldname not in self.lexicon_of:
+                    self._lexicon(fieldname, analyzer)
+                self.tokens[fieldname] += words
                 self.token_docs[fieldname].append((docnum, len(words)))
             return len(words) if fieldobj.scorable else 0
-        items = list(fieldobj.index(value))
+        items = _field_items(fieldname, fieldobj, value)
         length = sum(freq for _, freq, _, _ in items) if fieldobj.scorable else 0
         out = self.items.setdefault(fieldname, [])
         for btext, _, weight, vbytes in items:
@@ -232,16 +276,37 @@ class _Collector:
 
     def finish(self) -> Analysed:
         postings = self.analysed.postings
-        for fieldname, vocab in self.words.items():
-            # Several words may share a term ("Ferries", "ferries"): number the terms.
-            terms, word_terms = _vocabulary(map(self.term_of[fieldname], vocab))
-            tids = word_terms[np.frombuffer(self.tokens[fieldname], np.int32)]
+        for fieldname, lexicon in self.lexicon_of.items():
+            numbers = lexicon.numbers(self.tokens[fieldname])
+            tids = np.frombuffer(lexicon.word_terms, np.int32)[numbers]
+            scorable = bool(self.schema[fieldname].scorable)
             postings[fieldname] = _positions_postings(
-                terms, tids, self.token_docs[fieldname], bool(self.schema[fieldname].scorable)
+                lexicon.terms, tids, self.token_docs[fieldname], scorable
             )
         for fieldname, items in self.items.items():
             postings[fieldname] = _plain_postings(items)
         return self.analysed
+
+
+# The terms of other fields' values, by (field, value): most repeat (languages,
+# kinds, dates, numbers indexed at several precisions).
+Items = list[tuple[bytes, int, float, bytes]]  # Whoosh's (term, frequency, weight, value)
+_ITEMS: dict[tuple[str, Any], Items] = {}
+_ITEMS_MAX = 4096  # a few thousand: ids, URLs and fingerprints never repeat
+
+
+def _field_items(fieldname: str, fieldobj: Any, value: Any) -> Items:
+    try:
+        return _ITEMS[fieldname, value]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable value
+        return list(fieldobj.index(value))
+    items = list(fieldobj.index(value))
+    if len(_ITEMS) >= _ITEMS_MAX:
+        _ITEMS.clear()
+    _ITEMS[fieldname, value] = items
+    return items
 
 
 def _number_new(vocab: dict[Any, int], items: list[Any]) -> None:
@@ -262,9 +327,10 @@ def _vocabulary(terms: Any) -> tuple[list[Any], NDArray[np.int32]]:
 
 
 def _positions_postings(
-    words: list[str], tids: NDArray[np.int32], token_docs: list[tuple[int, int]], scorable: bool
+    terms: list[bytes], tids: NDArray[np.int32], token_docs: list[tuple[int, int]], scorable: bool
 ) -> FieldPostings:
-    """The postings of one field: ``tids`` numbers every token's term in ``words``."""
+    """The postings of one field: ``tids`` numbers every token's term in ``terms``
+    (a lexicon's; the postings keep only the terms they use)."""
     doc_arr = np.array([d for d, _ in token_docs], np.int32)
     ntok = np.array([n for _, n in token_docs], np.int32)
     starts = np.cumsum(ntok) - ntok
@@ -278,9 +344,10 @@ def _positions_postings(
     new[1:] = (tids[1:] != tids[:-1]) | (docs[1:] != docs[:-1])
     first = np.flatnonzero(new)
     counts = np.diff(np.append(first, len(tids))).astype(np.int32)
+    used, local = np.unique(tids[first], return_inverse=True)
     return FieldPostings(
-        terms=[w.encode("utf-8") for w in words],
-        tids=tids[first],
+        terms=[terms[t] for t in used.tolist()],
+        tids=local.astype(np.int32),
         docs=docs[first],
         lbytes=lbytes[first],
         counts=counts,
@@ -303,7 +370,7 @@ def _plain_postings(items: list[tuple[bytes, int, float, int]]) -> FieldPostings
 
 def analyse_documents(docs: list[dict[str, Any]]) -> Analysed:
     """The records and postings of ``docs`` (documents as ``index._document`` makes them)."""
-    collector = _Collector(_schema())
+    collector = _Collector(_schema(), {})
     for doc in docs:
         collector.add(doc)
     return collector.finish()
@@ -315,7 +382,7 @@ def analyse_batch(files: list[CorpusFile]) -> Batch:
     # Looked up in index.py when called, as _apply does (tests replace them there).
     from .index import _document, load_source  # type: ignore[attr-defined]
 
-    collector = _Collector(_schema())
+    collector = _Collector(_schema(), _lexicons())
     results = []
     for file in files:
         log = ReadLog()

@@ -40,7 +40,8 @@ _FOOTER_START = re.compile(r"^blog comments powered by disqus\b", re.IGNORECASE)
 _EDITION = re.compile(r"^also in this (?:edition|issue)\s*:?\s*(.*)$", re.IGNORECASE)
 # The archive renders the article's closing glyph as its alt text, glued to the last
 # body sentence ("...programs.blue square"): the body ends there and the bio follows.
-_END_MARK = re.compile(r"\s*blue square\s*$", re.IGNORECASE)
+_END_WORDS = "blue square"
+_END_MARK = re.compile(rf"\s*{_END_WORDS}\s*$", re.IGNORECASE)
 _TITLE_LANG = re.compile(r"(?:\s*\|\s*|\s+[-–]\s+)(EN|FR|SP|ES)\s*$")
 _NAME_SPLIT = re.compile(r"\s*(?:,\s*(?:and\s+)?|\s+and\s+|\s+&\s+|\s+et\s+|\s+y\s+)\s*")
 _PARTICLES = {
@@ -73,11 +74,11 @@ _BIO_VERB = re.compile(
 
 def parse(data: bytes, *, id: str, path: str, captured: str | None = None) -> Article:
     """Parse one FOCAL page; SkipFile when no title and body can be found."""
-    text = clean_text(decode(data))
-    blocks = _content_blocks(text.split("\n"))
+    lines = [" ".join(raw.split()) for raw in clean_text(decode(data)).split("\n")]
+    blocks = _blocks(lines)
     if not blocks:
         raise SkipFile("no article text (only archive boilerplate)")
-    parts = read_parts(blocks, markers=_count_markers(text.split("\n")))
+    parts = read_parts(blocks, markers=_count_markers(lines))
     if not parts.body:
         raise SkipFile("no article body after the title")
     path_date = location.date_from_name(id)
@@ -226,10 +227,14 @@ def strip_boilerplate(lines: list[str]) -> list[str]:
 
 def _content_blocks(lines: list[str]) -> list[list[str]]:
     """Blank-line separated blocks of non-boilerplate lines, footer cut off."""
+    return _blocks([" ".join(raw.split()) for raw in lines])
+
+
+def _blocks(lines: list[str]) -> list[list[str]]:
+    """``_content_blocks`` of lines whose spaces are already collapsed."""
     blocks: list[list[str]] = [[]]
     in_edition_list = False
-    for raw in lines:
-        line = " ".join(raw.split())
+    for line in lines:
         if not line:
             blocks.append([])
             in_edition_list = False
@@ -253,9 +258,10 @@ def _content_blocks(lines: list[str]) -> list[list[str]]:
 
 
 def _count_markers(lines: list[str]) -> int:
-    """Lines announcing lists of other pages ("Also in this edition", "Open as PDF"),
-    counted before they are dropped: a page with several is a listing."""
-    return sum(1 for raw in lines if layout.count_marker(" ".join(raw.split())))
+    """Lines (spaces collapsed) announcing lists of other pages ("Also in this
+    edition", "Open as PDF"), counted before they are dropped: a page with several
+    is a listing."""
+    return sum(1 for line in lines if layout.count_marker(line))
 
 
 def parse_authors(line: str) -> list[str]:
@@ -383,7 +389,9 @@ def _is_name_word(word: str) -> bool:
 def split_bio(paragraphs: list[str], authors: list[str]) -> tuple[list[str], list[str]]:
     """Separate the trailing author bio from the body."""
     for i, para in enumerate(paragraphs):
-        if _END_MARK.search(para):
+        # The mark can only start where it would end the paragraph: searched from
+        # there, not from every position of every paragraph.
+        if _END_MARK.search(para, max(0, len(para.rstrip()) - len(_END_WORDS))):
             body = paragraphs[:i] + [_END_MARK.sub("", para)]
             return [p for p in body if p], paragraphs[i + 1 :]
     # No end mark: the bio is the trailing run of paragraphs introducing an author.

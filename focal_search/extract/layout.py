@@ -216,10 +216,11 @@ class KindSignals:
 
 def count_marker(line: str) -> bool:
     """Whether a line announces a list of other pages (counted even when dropped)."""
-    return bool(_LIST_MARKERS.match(line)) or line.lower().rstrip(".") in (
-        "open as pdf",
-        "read more",
-    )
+    if _LIST_MARKERS.match(line):
+        return True
+    # (Lowercasing never shortens a string: a longer line cannot be one of these.)
+    short = line.rstrip(".")
+    return len(short) <= len("open as pdf") and short.lower() in ("open as pdf", "read more")
 
 
 def page_signals(lines: list[str], is_byline: Callable[[str], bool]) -> KindSignals:
