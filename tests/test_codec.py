@@ -270,3 +270,43 @@ def test_lists_without_numpy_read_the_same() -> None:
         assert lists.ids == arrays.ids.tolist() == ids
         assert lists.weights == arrays.weights.tolist()
         assert [lists.positions(r) for r in range(n)] == [arrays.positions(r) for r in range(n)]
+
+
+@pytest.mark.parametrize("count", [0, 1, 7, 3000])
+def test_compact_term_index_writes_whooshs_bytes(count: int) -> None:
+    """The term dictionary writer that keeps (hash, position) in arrays writes the
+    very bytes of Whoosh's OrderedHashWriter, and Whoosh reads every key back."""
+    from io import BytesIO
+
+    from whoosh.filedb.filetables import OrderedHashReader, OrderedHashWriter
+    from whoosh.filedb.structfile import BufferFile, StructFile
+
+    from focal_search.codec import CompactTermIndex
+
+    rng = random.Random(count)
+    words = {bytes(rng.choices(b"abcdefgh\xc3\xa9", k=rng.randint(1, 9))) for _ in range(count)}
+    keys = sorted(words)
+
+    class Kept(BytesIO):
+        def close(self) -> None:  # StructFile.close closes it: keep the bytes
+            self.kept = self.getvalue()
+
+    def write(compact: bool) -> bytes:
+        buf = Kept()
+        writer = OrderedHashWriter(StructFile(buf))
+        if compact:
+            writer = CompactTermIndex.adopt(writer)
+        writer.extras["fieldmap"] = {"body": 0}
+        for n, key in enumerate(keys):
+            writer.add(key, n.to_bytes(4, "big"))
+        writer.close()
+        return buf.kept
+
+    data = write(compact=True)
+    assert data == write(compact=False)
+    reader = OrderedHashReader(BufferFile(memoryview(data)), len(data))
+    assert [int.from_bytes(reader[k], "big") for k in keys] == list(range(len(keys)))
+    used = OrderedHashWriter(StructFile(BytesIO()))
+    used.add(b"a", b"")
+    with pytest.raises(ValueError):
+        CompactTermIndex.adopt(used)  # keys already in Whoosh's buckets
