@@ -49,11 +49,11 @@ if TYPE_CHECKING:
 PROCS = min(2, os.cpu_count() or 1)
 BATCH_FILES = 48  # corpus files a worker reads and analyses per task
 IN_FLIGHT = 2  # batches queued per worker: enough to keep it busy, bounded memory
-BUDGET_MB = 32  # posting arrays held by the parent before they are written as a run
+BUDGET_MB = 16  # posting arrays held by the parent before they are written as a run
 # Below these, the files are analysed in this process: starting workers costs more.
 MIN_FILES = 500
 MIN_BYTES = 25 * 1024 * 1024
-WORKER_MEMO_WORDS = 100_000  # analysed words a worker remembers (see _init_worker)
+WORKER_MEMO_WORDS = 50_000  # analysed words a worker remembers (see _init_worker)
 # fork: workers start at once, without importing everything again, and callers need
 # no ``if __name__ == "__main__"`` guard (spawn would run their script in each worker).
 START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"

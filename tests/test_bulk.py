@@ -167,6 +167,9 @@ def test_bulk_build_in_workers_with_merged_runs_equals_whoosh_build(
     monkeypatch.setattr(bulk, "_WINDOW", 16)
     monkeypatch.setattr(bulk, "_MIN_WINDOW", 3)
     monkeypatch.setattr(bulk, "_CHUNK_COST", 60)
+    # The workers' word lexicons and field-value memo emptied between batches too.
+    monkeypatch.setattr(bulk, "WORKER_MEMO_WORDS", 5)
+    monkeypatch.setattr(bulk, "_ITEMS_MAX", 3)
     spills: list[int] = []
     real_spill = bulk._Builder.spill
 
