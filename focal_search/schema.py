@@ -16,8 +16,8 @@ from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 from .analysis import ANALYZED, analyzed_language, name_analyzer, text_analyzer
 from .documents import Article, capture_epoch, month_key, normalize_date
 
-# 7: postings in our array format (codec.py); 8: Snowball 3 stems (PyStemmer), which
-# differ from Whoosh's older port for about 0.3% of English words ("added": "ad" -> "add").
+# 7: postings in our array format (codec.py); 8: stems from libstemmer (PyStemmer), as
+# OpenSearch's; Whoosh's port stemmed 46 dictionary words otherwise ("ionization").
 SCHEMA_VERSION = 8
 
 # Field boosts for BM25F: a word in the title says more about the article than the
