@@ -194,6 +194,10 @@ def test_a_query_on_a_small_archive_does_not_import_numpy(locations) -> None:
         "except SystemExit as end:\n"
         "    assert end.code == 0, end.code\n"
         "assert 'numpy' not in sys.modules, 'numpy was imported'\n"
+        # Nor what searching never uses: the corpus readers (index builds only) and
+        # Rich (terminals only).
+        "unused = [m for m in ('focal_search.extract', 'tempfile', 'rich') if m in sys.modules]\n"
+        "assert not unused, unused\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe, *locations], capture_output=True, text=True, check=False
