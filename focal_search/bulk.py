@@ -379,8 +379,9 @@ def analyse_documents(docs: list[dict[str, Any]]) -> Analysed:
 def analyse_batch(files: list[CorpusFile]) -> Batch:
     """Read and analyse a batch of corpus files (the worker's task): the same reading,
     guards and skips as ``index._apply``; undetermined articles are left to the parent."""
-    # Looked up in index.py when called, as _apply does (tests replace them there).
-    from .index import _document, load_source  # type: ignore[attr-defined]
+    # Looked up when called, as _apply does (tests replace them in their modules).
+    from . import extract
+    from .index import _document
 
     collector = _Collector(_schema(), _lexicons())
     results = []
@@ -388,7 +389,7 @@ def analyse_batch(files: list[CorpusFile]) -> Batch:
         log = ReadLog()
         result = FileResult(sha=None, ids=[], articles=[])
         try:
-            sha, articles = load_source(file, log)
+            sha, articles = extract.load_source(file, log)
             result.sha = sha
             seen: set[str] = set()
             for article in guarded(articles):

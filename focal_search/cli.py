@@ -5,8 +5,7 @@ Exit codes: 0 something found (or the command succeeded), 1 nothing found,
 errors go to stderr. Errors become one line (plus a hint) in ``FocalGroup``.
 """
 
-from __future__ import annotations
-
+import copy
 import os
 import shlex
 import sys
@@ -752,7 +751,7 @@ def stats(
 
 def _engine(
     locations: config.Locations, corpus: Path | None = None, *, build: bool = True
-) -> Engine:
+) -> "Engine":
     """The index that answers: OpenSearch for a URL, else the folder, built first on a
     fresh checkout when ``build`` (else opened on first use: reindex creates it).
     ``corpus`` is the --corpus flag: a local index built from another folder is
@@ -766,7 +765,7 @@ def _engine(
     return open_engine(locations.index)
 
 
-def _existing(locations: config.Locations, corpus: Path | None) -> Engine:
+def _existing(locations: config.Locations, corpus: Path | None) -> "Engine":
     """An index that must exist already (never built here), checked against a named
     corpus like every other index that answers."""
     from .engine import open_engine
@@ -798,7 +797,7 @@ def _part(value: str | None) -> tuple[int, int] | None:
     raise typer.BadParameter(f"--part takes K/N with 1 <= K <= N (e.g. 3/8), not {value!r}")
 
 
-def _open_or_build(locations: config.Locations, corpus: Path | None = None) -> FocalIndex:
+def _open_or_build(locations: config.Locations, corpus: Path | None = None) -> "FocalIndex":
     """Open the index; on a fresh checkout, build it first (with a notice and, on a
     terminal, the same progress bar as reindex). ``corpus`` is the --corpus flag."""
     from .index import open_index, sync_index
@@ -827,7 +826,9 @@ def _open_or_build(locations: config.Locations, corpus: Path | None = None) -> F
     return open_index(locations.index)
 
 
-def _same_corpus(ix: FocalIndex, locations: config.Locations, corpus: Path | None) -> FocalIndex:
+def _same_corpus(
+    ix: "FocalIndex", locations: config.Locations, corpus: Path | None
+) -> "FocalIndex":
     """The index, unless a corpus was named (flag or variable) and the index was built
     from another folder: its answers would not be about that corpus."""
     from .index import check_corpus
@@ -843,7 +844,7 @@ def _same_corpus(ix: FocalIndex, locations: config.Locations, corpus: Path | Non
 
 def _filters(
     author: list[str] | None, since: str | None, until: str | None, lang: list[str] | None
-) -> Filters:
+) -> "Filters":
     from .search import Filters
 
     # An empty value would silently match nothing.
@@ -855,7 +856,7 @@ def _filters(
 
 
 def _facets(
-    engine: Engine, q: str, names: list[str], top: int, *, filters: Filters, any_words: bool
+    engine: "Engine", q: str, names: list[str], top: int, *, filters: "Filters", any_words: bool
 ) -> list[Any]:
     try:
         return engine.facets(q, names, top, filters=filters, any_words=any_words)
@@ -867,7 +868,7 @@ def _export(
     text: str,
     path: Path,
     fields: str | None,
-    filters: Filters,
+    filters: "Filters",
     *,
     sort: Sort,
     any_words: bool,
@@ -918,7 +919,7 @@ class _ResultsFormat:
         """Lists and counts show no passages, so they need none computed."""
         return self.name not in ("files", "count")
 
-    def renderer(self, color: Color, *, batch: bool) -> ResultsRenderer:
+    def renderer(self, color: Color, *, batch: bool) -> "ResultsRenderer":
         if self.name == "json":
             from .render.jsonl import JsonRenderer
 
@@ -994,7 +995,7 @@ def _queries(text: str | None, queries_from: Path | None) -> Iterator[str]:
         ) from None
 
 
-def _notices(results: SearchResults) -> None:
+def _notices(results: "SearchResults") -> None:
     """Suggestions and warnings for people, on stderr (JSON puts them in the summary)."""
     for warning in results.warnings:
         _stderr_line(f"warning: {warning}")
@@ -1012,7 +1013,7 @@ def _notices(results: SearchResults) -> None:
         )
 
 
-def _summary(report: SyncReport) -> str:
+def _summary(report: "SyncReport") -> str:
     kind = "Rebuilt" if report.full else "Updated"
     articles = f"{report.articles} article{'s' if report.articles != 1 else ''}"
     records = ""
@@ -1080,10 +1081,35 @@ class _progress:
             self._bar.stop()
 
 
+def _app_for(args: list[str]) -> typer.Typer:
+    """The app, holding only the command named first in ``args`` when there is one.
+
+    Typer turns every registered command's signature into Click options at each
+    start (a third of a cold query's time after its imports, for eight commands); a
+    process runs one command, so only that one is built. The command, its options,
+    help and errors are the same objects as in ``app``; anything else (``--help``,
+    ``--version``, no command, a mistyped one) gets the whole app.
+    """
+    from typer.main import get_command_name
+
+    first = args[0] if args else ""
+    chosen = [
+        info
+        for info in app.registered_commands
+        if info.callback is not None
+        and (info.name or get_command_name(info.callback.__name__)) == first
+    ]
+    if len(chosen) != 1:
+        return app
+    lean = copy.copy(app)
+    lean.registered_commands = chosen
+    return lean
+
+
 def main() -> NoReturn:
     """Console-script entry point."""
     try:
-        app(prog_name="focal-search")
+        _app_for(sys.argv[1:])(prog_name="focal-search")
     except SystemExit:
         # Output still buffered when the reader has gone (`| head`) must not turn
         # into a BrokenPipeError traceback at interpreter exit.

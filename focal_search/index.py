@@ -19,7 +19,6 @@ import json
 import os
 import shlex
 import shutil
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
@@ -27,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .codec import use_focal_codec
 from .columns import column_rows
@@ -41,19 +40,11 @@ from .errors import (
     IndexMissing,
     IndexWriteError,
 )
-from .extract import (
-    CannotOpen,
-    CorpusFile,
-    ReadLog,
-    SkipFile,
-    language,
-    load_source,
-    walk_corpus,
-)
-from .extract.failures import guarded
-from .extract.location import lang_from_id, lang_from_name
 from .schema import SCHEMA_VERSION, article_fields
 from .storage import read_in_place
+
+if TYPE_CHECKING:
+    from .extract import CorpusFile
 
 read_in_place()  # segments are read in place, never copied into memory on open
 use_focal_codec()  # new segments keep their postings as arrays (codec.py)
@@ -291,8 +282,11 @@ def _optimize(folder: Path) -> None:
 
 
 def _rebuild(corpus: Path, folder: Path, callbacks: _Callbacks) -> SyncReport:
+    import tempfile
+
     from whoosh import index as whoosh_index
 
+    from .extract import walk_corpus
     from .schema import build_schema
 
     report = SyncReport(full=True)
@@ -324,6 +318,8 @@ def _rebuild(corpus: Path, folder: Path, callbacks: _Callbacks) -> SyncReport:
 
 def _update(corpus: Path, folder: Path, generation: Path, callbacks: _Callbacks) -> SyncReport:
     from whoosh import index as whoosh_index
+
+    from .extract import walk_corpus
 
     report = SyncReport(full=False)
     ix = whoosh_index.open_dir(str(generation))
@@ -463,6 +459,11 @@ def _apply(
     commit for the whole run (many small commits leave many slow segments).
     ``indexed`` is updated to describe the index after the commit, ``skips`` to
     name the files read that gave no article."""
+    # The readers are imported here, not at the top: searching never needs them.
+    from . import extract
+    from .extract import CannotOpen, ReadLog, SkipFile, language
+    from .extract.failures import guarded
+
     writer = None
     parallel = (
         PARALLEL
@@ -494,7 +495,7 @@ def _apply(
             skipped = ""  # the reason, when the file is skipped
             retry = False
             try:
-                sha, articles = load_source(file, log)
+                sha, articles = extract.load_source(file, log)
                 for article in guarded(articles):
                     if article.id in new_ids:
                         log.skip("repeated record")
@@ -579,6 +580,8 @@ def _record_file(
 def _lang_counts(ix: Any, files: list[CorpusFile]) -> Counter[str]:
     """Articles per language already in the index (read from the column), plus the
     files of this run whose path names a language (``/fr/``): known before reading."""
+    from .extract.location import lang_from_id, lang_from_name
+
     with ix.reader() as reader:
         counts = Counter(lang for (lang,) in column_rows(reader, ("lang",)) if lang)
     counts.update(filter(None, (lang_from_id(f.id) or lang_from_name(f.id) for f in files)))

@@ -164,10 +164,8 @@ class Searcher:
             for lang in ANALYZED
             if any(reader.field_length(lang_field(name, lang)) for name in TEXT_FIELDS)
         ] or ["en"]
-        self._parsers = {
-            False: QueryParser(schema, langs),
-            True: QueryParser(schema, langs, any_words=True),
-        }
+        self._schema, self._langs = schema, langs
+        self._parsers: dict[bool, QueryParser] = {}  # AND, OR (--any): built when first used
         # Only an archive with several captures of a page pays for collapsing them.
         self._dedupe = bool(index.meta.get("duplicates"))
         if arrays is None:
@@ -184,6 +182,13 @@ class Searcher:
             }
             for lang in langs
         }
+
+    def _parser(self, any_words: bool) -> QueryParser:
+        parser = self._parsers.get(any_words)
+        if parser is None:
+            parser = QueryParser(self._schema, self._langs, any_words=any_words)
+            self._parsers[any_words] = parser
+        return parser
 
     def __enter__(self) -> Searcher:
         return self
@@ -220,7 +225,7 @@ class Searcher:
         if sort not in SORTS:
             raise QuerySyntaxError(f"unknown sort {sort!r}", hint=f"use one of: {', '.join(SORTS)}")
         filters = filters or Filters()
-        q = self._parsers[any_words].parse(text)
+        q = self._parser(any_words).parse(text)
         runnable = prune(q, self._searcher.reader())
         wanted = None if limit is None else offset + limit
         narrowed = filters.query()
@@ -248,7 +253,7 @@ class Searcher:
 
     def count(self, text: str, *, filters: Filters | None = None, any_words: bool = False) -> int:
         """How many articles match, without ranking or snippets."""
-        q = prune(self._parsers[any_words].parse(text), self._searcher.reader())
+        q = prune(self._parser(any_words).parse(text), self._searcher.reader())
         return len(self._all_docs(q, (filters or Filters()).query(), None))
 
     def _run(
@@ -319,7 +324,7 @@ class Searcher:
         self, text: str, *, filters: Filters | None = None, any_words: bool = False
     ) -> list[int]:
         """Document numbers of every article matching ``text`` (for facets, trends)."""
-        q = prune(self._parsers[any_words].parse(text), self._searcher.reader())
+        q = prune(self._parser(any_words).parse(text), self._searcher.reader())
         return self._all_docs(q, (filters or Filters()).query(), None)
 
     def similar(
@@ -406,7 +411,7 @@ class Searcher:
     def marker(self, text: str, *, any_words: bool = False) -> Marker:
         """Finds where ``text`` matches inside whole articles (for concordances and
         previews): the engine's own matches, stemmed and accent-folded."""
-        return Marker(self._field_matchers(self._parsers[any_words].parse(text)))
+        return Marker(self._field_matchers(self._parser(any_words).parse(text)))
 
     def _field_matchers(self, q: wq.Query) -> dict[str, dict[str, FieldMatcher]]:
         """Per language and text field, a matcher of the words ``q`` highlights (prefix

@@ -194,8 +194,65 @@ def test_a_query_on_a_small_archive_does_not_import_numpy(locations) -> None:
         "except SystemExit as end:\n"
         "    assert end.code == 0, end.code\n"
         "assert 'numpy' not in sys.modules, 'numpy was imported'\n"
+        # Nor what searching never uses: the corpus readers (index builds only) and
+        # Rich (terminals only).
+        "unused = [m for m in ('focal_search.extract', 'tempfile', 'rich') if m in sys.modules]\n"
+        "assert not unused, unused\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe, *locations], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_a_process_builds_only_the_command_it_runs(locations) -> None:
+    # Typer turns every command's signature into options at each start: a query
+    # process builds the query command (and no other), with the same help and errors.
+    import subprocess
+    import sys
+
+    assert run("reindex", *locations).exit_code == 0  # type: ignore[attr-defined]
+    probe = (
+        "import sys\n"
+        "import typer.main\n"
+        "from focal_search.cli import main\n"
+        "built = []\n"
+        "original = typer.main.get_command_from_info\n"
+        "def counted(command_info, **kwargs):\n"
+        "    built.append(command_info.callback.__name__)\n"
+        "    return original(command_info, **kwargs)\n"
+        "typer.main.get_command_from_info = counted\n"
+        "sys.argv = ['focal-search', 'query', 'NORAD', *sys.argv[1:]]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as end:\n"
+        "    assert end.code == 0, end.code\n"
+        "assert built == ['query'], built\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *locations], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["query", "--help"], ["query"], ["query", "--limit", "x", "q"], ["stats", "--help"]],
+)
+def test_the_one_command_app_answers_as_the_whole_app(args: list[str]) -> None:
+    from focal_search.cli import _app_for
+
+    lean, whole = CliRunner().invoke(_app_for(args), args), run(*args)
+    assert lean.exit_code == whole.exit_code  # type: ignore[attr-defined]
+    assert lean.output == whole.output  # type: ignore[attr-defined]
+    assert _app_for(["--version"]) is app and _app_for(["quer"]) is app
+
+
+def test_command_annotations_are_not_strings() -> None:
+    # Typer evaluates string annotations (from __future__ import annotations) at every
+    # start, twice per command: that was most of the time it took to build them.
+    import inspect
+
+    for info in app.registered_commands:
+        for param in inspect.signature(info.callback).parameters.values():  # type: ignore[arg-type]
+            assert not isinstance(param.annotation, str), (info.callback, param.name)

@@ -125,7 +125,7 @@ def _reference(
 ) -> list[tuple[int, float]]:
     """All matches of ``text`` (docnum, score), filtered and collapsed the slow way."""
     ws = searcher._searcher
-    q = prune(searcher._parsers[False].parse(text), ws.reader())
+    q = prune(searcher._parser(False).parse(text), ws.reader())
     found = reference_matches(ws, q)
     narrowed = filters.query()
     if narrowed is not None:
@@ -195,7 +195,7 @@ def test_expanded_search_equals_exhaustive_reference(index_dir: Path, arrays: bo
         ids = {d: ws.stored_fields(d)["id"] for d in pages}
         for text, filters in _queries(searcher, 40):
             ref = _reference(searcher, text, filters, pages)
-            q = prune(searcher._parsers[False].parse(text), ws.reader())
+            q = prune(searcher._parser(False).parse(text), ws.reader())
             expanded = expand_query(ws, q, [d for d, _ in ref[:FEEDBACK_DOCS]])
             scores = reference_matches(ws, expanded)
             ref = sorted(((d, scores[d]) for d, _ in ref), key=lambda i: (-i[1], i[0]))
@@ -223,7 +223,7 @@ def test_prefixes_in_large_segments_score_as_whoosh(
         ws = searcher._searcher
         checked = 0
         for text in ("secur*", "migra*", "de*", "bo*", "tra*"):
-            q = prune(searcher._parsers[False].parse(text), ws.reader())
+            q = prune(searcher._parser(False).parse(text), ws.reader())
             ref = reference_matches(ws, q)
             found: dict[int, float] = {}
             for sub, offset in ws.leaf_searchers():

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import focal_search.index as index_module
+from focal_search import extract
 from focal_search.cli import app
 from focal_search.extract import CannotOpen, CorpusFile, ReadLog, SkipFile, load_source
 from focal_search.extract.failures import describe
@@ -269,13 +269,13 @@ def test_skipped_file_is_not_read_again_until_it_changes(
         {"good.txt": focal_page("Kept", "Ann Lee", TEXT), "bad.warc": b"not a capture\n" * 10}
     )
     reads: list[str] = []
-    real = index_module.load_source
+    real = extract.load_source
 
     def counting(file: CorpusFile, log: ReadLog):  # type: ignore[no-untyped-def]
         reads.append(file.id)
         return real(file, log)
 
-    monkeypatch.setattr(index_module, "load_source", counting)
+    monkeypatch.setattr(extract, "load_source", counting)
     first = sync_index(corpus, tmp_path / "ix")
     assert reads == ["bad.warc", "good.txt"]
     assert [Path(p).name for p, _ in first.skipped] == ["bad.warc"]

@@ -44,12 +44,12 @@ def test_first_sync_builds_everything(corpus: Path, tmp_path: Path) -> None:
 
 def test_noop_sync_reads_nothing(corpus: Path, tmp_path: Path, monkeypatch) -> None:
     sync_index(corpus, tmp_path / "ix")
-    import focal_search.index as index_module
+    from focal_search import extract
 
     def no_reading(*args, **kwargs):
         raise AssertionError("an unchanged file was read")
 
-    monkeypatch.setattr(index_module, "load_source", no_reading)
+    monkeypatch.setattr(extract, "load_source", no_reading)
     report = sync_index(corpus, tmp_path / "ix")
     assert (report.full, report.unchanged, report.changed) == (False, 2, False)
 

@@ -60,16 +60,16 @@ def test_hostile_corpus_reindex_finishes(tmp_path: Path, monkeypatch: pytest.Mon
     must_skip = write_hostile_corpus(corpus)
     (corpus / "vanishing.txt").write_text(focal_page("Gone", "A B", ["Soon gone."]))
 
-    import focal_search.index as index_module
+    from focal_search import extract
 
-    real_load = index_module.load_source
+    real_load = extract.load_source
 
     def load(file, log):  # the file disappears between listing and reading
         if file.path.name == "vanishing.txt":
             file.path.unlink()
         return real_load(file, log)
 
-    monkeypatch.setattr(index_module, "load_source", load)
+    monkeypatch.setattr(extract, "load_source", load)
     skipped: dict[str, str] = {}
     warnings: dict[str, str] = {}
     report = sync_index(
