@@ -468,13 +468,32 @@ def _batches(files: list[CorpusFile], procs: int) -> Iterator[Batch]:
     except BrokenProcessPool:
         raise OSError(errno.EIO, "an indexing process was killed") from None
     finally:
-        if not finished:
-            # An error, Ctrl-C or an abandoned build: stop the workers now rather
-            # than let them finish queued batches nobody will read.
-            for process in list(getattr(executor, "_processes", {}).values()):
-                if process.is_alive():
-                    process.terminate()
-        executor.shutdown(wait=True, cancel_futures=True)
+        if finished:
+            executor.shutdown(wait=True)
+        else:
+            _stop(executor)
+
+
+STOP_GRACE = 5.0  # seconds the workers get to finish the batch they hold
+
+
+def _stop(executor: ProcessPoolExecutor) -> None:
+    """Stop the workers of an abandoned build (an error, Ctrl-C): batches not yet
+    started are dropped, the ones being analysed may finish. Terminated at once, a
+    worker could die halfway through sending a result, and the executor's thread,
+    waiting for the rest of it, would never end (Ctrl-C then hung the process
+    under load); only workers still busy after STOP_GRACE are terminated."""
+    manager = getattr(executor, "_executor_manager_thread", None)
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    executor.shutdown(wait=False, cancel_futures=True)
+    if manager is None:
+        return
+    manager.join(STOP_GRACE)
+    if manager.is_alive():
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        manager.join()
 
 
 # -- writing the segment (in the parent) ----------------------------------------
