@@ -22,6 +22,7 @@ import gc
 import multiprocessing
 import os
 import signal
+import time
 from array import array
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, MutableMapping
@@ -33,10 +34,13 @@ from itertools import count, islice
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from whoosh.codec import whoosh3
+from whoosh.filedb.structfile import StructFile
 from whoosh.system import pack_ushort
 
 from .analysis import WORD, FoldingAnalyzer
 from .bulkcodec import encode_terms
+from .codec import FocalFieldWriter
 from .extract import CannotOpen, CorpusFile, ReadLog, SkipFile, language
 from .extract.failures import guarded
 
@@ -444,15 +448,41 @@ class _Stream:
         return self.window[start - self.lo : end - self.lo]
 
 
+@dataclass
+class _Run:
+    """One field's postings in one run file: each array's (dtype, offset, count),
+    and the number its documents are stored relative to."""
+
+    name: str
+    arrays: dict[str, tuple[str, int, int]]
+    docbase: int
+
+
 class _SortedField:
     """One field's postings sorted by (term, doc), read in order: each term's bytes
     (``blob`` cut at ``offsets``), postings (``bounds``) and positions (``pbounds``)."""
 
-    def __init__(self, streams: dict[str, _Stream], nterms: int) -> None:
+    def __init__(
+        self, streams: dict[str, _Stream], nterms: int, docbase: int = 0, file: Any = None
+    ) -> None:
         self.streams = streams
         self.nterms = nterms
+        self.docbase = docbase
+        self.file = file
         self.pending: list[bytes] = []  # terms read ahead, from term number ``at``
         self.at = 0
+
+    @classmethod
+    def of_run(cls, tempdir: Any, run: _Run, runs: int) -> _SortedField:
+        """Read ``run`` (one of ``runs`` merged together) by windows."""
+        window = max(_MIN_WINDOW, _WINDOW // runs)
+        f = tempdir.open_file(run.name)
+        streams = {key: _Stream(f, *spec, window) for key, spec in run.arrays.items()}
+        return cls(streams, run.arrays["offsets"][2] - 1, run.docbase, f)
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
 
     def ahead(self, count: int) -> list[bytes]:
         """The next ``count`` terms (fewer at the end), without consuming them."""
@@ -490,7 +520,7 @@ class _SortedField:
         a, b = int(bounds[0]), int(bounds[-1])
         out = {
             "df": np.diff(bounds),
-            "docs": s["docs"].take(a, b),
+            "docs": s["docs"].take(a, b).astype(np.int64) + self.docbase,
             "lbytes": s["lbytes"].take(a, b),
         }
         if "weights" in s:
@@ -525,17 +555,25 @@ class _FieldBuffer:
             )
         )
 
-    def narrow_types(self) -> dict[str, np.dtype[Any]]:
-        """The narrowest unsigned type for each per-posting array of a run: a run is
-        temporary disk, and at full width (4 bytes a position) the runs of a build
-        were three times its final posting lists."""
+    def narrow_types(self) -> tuple[dict[str, np.dtype[Any]], int]:
+        """The narrowest unsigned type for each per-posting array of a run, and the
+        number its documents are stored relative to (the first): a run is temporary
+        disk, and at full width (4 bytes a position or a document past 65,535) the
+        runs of a build were three times its final posting lists."""
         found: dict[str, np.dtype[Any]] = {}
+        docbase = 0
         for key in ("docs", "counts", "positions"):
             parts = [getattr(c, key) for c in self.chunks]
             parts = [a for a in parts if a is not None and a.size]
-            if parts and min(int(a.min()) for a in parts) >= 0:
-                found[key] = np.min_scalar_type(max(int(a.max()) for a in parts))
-        return found
+            if not parts:
+                continue
+            low = min(int(a.min()) for a in parts)
+            high = max(int(a.max()) for a in parts)
+            if key == "docs":
+                docbase, low, high = low, 0, high - low
+            if low >= 0:
+                found[key] = np.min_scalar_type(high)
+        return found, docbase
 
     def sorted_arrays(self) -> dict[str, Any]:
         """The postings sorted by (term, doc), as the arrays of ``_SortedField``; the
@@ -602,17 +640,26 @@ class _Builder:
     """The one segment of a rebuild: per-document data written as documents arrive;
     postings buffered, spilled as sorted runs when over budget, merged at the end."""
 
-    def __init__(self, codec: Any, storage: Any, indexname: str, schema: Any) -> None:
+    def __init__(
+        self, codec: Any, storage: Any, indexname: str, schema: Any, compound: bool
+    ) -> None:
         self.codec = codec
         self.storage = storage
         self.schema = schema
-        self.segment = codec.new_segment(storage, indexname)
-        self.perdoc = codec.per_document_writer(storage, self.segment)
+        self.segment = segment = codec.new_segment(storage, indexname)
+        self.compound: _CompoundWriter | None = None
+        stored = whoosh3.W3Codec.column_filename(segment, "_stored")
+        if compound and segment.should_assemble():
+            self.compound = _CompoundWriter(segment, storage)
+            self.perdoc = _PerDocWriter(codec, storage, segment, self.compound.part(stored))
+        else:
+            self.perdoc = _PerDocWriter(codec, storage, segment, storage.create_file(stored))
         self.doc_count = 0
         self.buffers: dict[str, _FieldBuffer] = {}
         self.nbytes = 0
         self.tempdir = storage.temp_storage(f"{indexname}.tmp")
-        self.runs: list[tuple[str, dict[str, dict[str, tuple[str, int, int]]]]] = []
+        self.runs: dict[str, list[_Run]] = {}  # each field's runs, in document order
+        self.spills = 0
 
     def add_records(self, records: list[FieldRecord]) -> int:
         """Write one document's stored values, lengths and columns, as
@@ -638,32 +685,36 @@ class _Builder:
             self.nbytes += postings.nbytes()
 
     def spill(self) -> None:
-        """Write the buffered postings, sorted, to a run file (raw arrays)."""
-        name = f"run{len(self.runs)}.postings"
-        layout: dict[str, dict[str, tuple[str, int, int]]] = {}
-        with self.tempdir.create_file(name) as f:
-            offset = 0
-            for fieldname in sorted(self.buffers):
-                buffer = self.buffers.pop(fieldname)
-                narrow = buffer.narrow_types()
-                arrays = buffer.sorted_arrays()
-                fields = layout[fieldname] = {}
+        """Write the buffered postings, sorted, to run files of raw arrays, one per
+        field: a field's runs are deleted once it is merged, so the merge never holds
+        every run and the whole of the postings written from them at once."""
+        number = self.spills
+        for fieldname in sorted(self.buffers):
+            buffer = self.buffers.pop(fieldname)
+            narrow, docbase = buffer.narrow_types()
+            arrays = buffer.sorted_arrays()
+            run = _Run(f"run{number}.{fieldname}.postings", {}, docbase)
+            with self.tempdir.create_file(run.name) as f:
+                offset = 0
                 for key, value in arrays.items():
                     dtype, count = None, 0
                     for piece in [value] if isinstance(value, np.ndarray) else value:
                         data = np.ascontiguousarray(piece)
+                        if key == "docs":
+                            data = data - docbase
                         if key in narrow:
                             data = data.astype(narrow[key])
                         f.write(data.data)
                         dtype, count = data.dtype.str, count + len(data)
-                    fields[key] = (dtype or "<i4", offset, count)
-                    offset += count * np.dtype(fields[key][0]).itemsize
-                del arrays
-        self.runs.append((name, layout))
+                    run.arrays[key] = (dtype or "<i4", offset, count)
+                    offset += count * np.dtype(run.arrays[key][0]).itemsize
+            del arrays
+            self.runs.setdefault(fieldname, []).append(run)
+        self.spills += 1
         self.nbytes = 0
         _give_back_memory()
 
-    def finish(self, compound: bool) -> Any:
+    def finish(self) -> Any:
         """Write the postings (merging the runs) and assemble the segment."""
         self.perdoc.close()
         if self.runs and self.buffers:
@@ -675,71 +726,143 @@ class _Builder:
                 arrays["positions"] = np.concatenate(list(arrays["positions"]))
             memory[name] = arrays
         self.buffers = {}
-        files = [self.tempdir.open_file(name) for name, _ in self.runs]
-        writer = self.codec.field_writer(self.storage, self.segment)
+        postfile = None
+        if self.compound is not None:
+            postfile = self.compound.part(self.segment.make_filename(whoosh3.W3Codec.POSTS_EXT))
+        writer = _FieldWriter(self.codec, self.storage, self.segment, postfile)
         try:
-            names = set(memory).union(*(layout for _, layout in self.runs))
-            window = max(_MIN_WINDOW, _WINDOW // max(1, len(self.runs)))
-            for fieldname in sorted(names):
-                sources = []
-                for f, (_, layout) in zip(files, self.runs, strict=True):
-                    if fieldname in layout:
-                        streams = {
-                            key: _Stream(f, dtype, offset, count, window)
-                            for key, (dtype, offset, count) in layout[fieldname].items()
-                        }
-                        sources.append(_SortedField(streams, layout[fieldname]["offsets"][2] - 1))
-                if fieldname in memory:
-                    arrays = memory.pop(fieldname)
-                    streams = {key: _Stream(a) for key, a in arrays.items()}
-                    sources.append(_SortedField(streams, len(arrays["offsets"]) - 1))
-                fieldobj = self.schema[fieldname]
-                writer.start_field(fieldname, fieldobj)
-                _write_field(writer, fieldobj, sources)
-                writer.finish_field()
+            for fieldname in sorted(set(memory).union(self.runs)):
+                runs = self.runs.pop(fieldname, [])
+                sources: list[_SortedField] = []
+                try:
+                    for run in runs:
+                        sources.append(_SortedField.of_run(self.tempdir, run, len(runs)))
+                    if fieldname in memory:
+                        arrays = memory.pop(fieldname)
+                        streams = {key: _Stream(a) for key, a in arrays.items()}
+                        sources.append(_SortedField(streams, len(arrays["offsets"]) - 1))
+                    fieldobj = self.schema[fieldname]
+                    writer.start_field(fieldname, fieldobj)
+                    _write_field(writer, fieldobj, sources)
+                    writer.finish_field()
+                finally:
+                    for source in sources:
+                        source.close()
+                for run in runs:
+                    self.tempdir.delete_file(run.name)
                 _give_back_memory()
         finally:
             writer.close()
-            for f in files:
-                f.close()
-            for name, _ in self.runs:
-                self.tempdir.delete_file(name)
         self.segment.set_doc_count(self.doc_count)
-        if compound and self.segment.should_assemble():
-            _assemble_consuming(self.segment, self.storage)
+        if self.compound is not None:
+            self.compound.finish()
         return self.segment
 
+    def close(self) -> None:
+        """Close the files left open by an error (the folder is deleted)."""
+        if self.compound is not None and not self.compound.file.is_closed:
+            self.compound.file.close()
 
-def _assemble_consuming(segment: Any, storage: Any) -> None:
-    """Whoosh's ``create_compound_file``, each part deleted as soon as it is copied:
-    Whoosh deletes them all at the end, so the folder briefly held the segment twice
-    (the largest temporary disk of a build). A kill midway leaves a generation that is
-    never switched in, as any interrupted rebuild."""
-    from shutil import copyfileobj
 
-    from whoosh.filedb.compound import CompoundStorage
+class _PerDocWriter(whoosh3.W3PerDocWriter):  # type: ignore[misc]  # whoosh is untyped
+    """W3's per-document writer, the stored fields written straight to ``stored``
+    (their final file, or their part of the compound segment) instead of joining
+    the other columns in a temporary file copied out at the end: they are most of
+    the segment, and were on disk twice while copied."""
 
-    names = segment.list_files(storage)
-    out = segment.create_file(storage, segment.COMPOUND_EXT)
-    directory = {}
-    base = out.tell()
-    out.write_long(0)  # where the directory is, written by write_dir
-    out.write_int(0)
-    for name in names:
-        at = out.tell()
-        directory[name] = {
-            "offset": at,
-            "length": storage.file_length(name),
-            "modified": storage.file_modified(name),
-        }
-        part = storage.open_file(name)
-        try:
-            copyfileobj(part, out)
-        finally:
-            part.close()
-        storage.delete_file(name)
-    CompoundStorage.write_dir(out, base, directory, {})
-    segment.compound = True
+    def __init__(self, codec: Any, storage: Any, segment: Any, stored: Any) -> None:
+        self._stored_file = stored
+        super().__init__(codec, storage, segment)
+
+    def _create_column(self, fieldname: str, column: Any) -> None:
+        if fieldname == "_stored":
+            self._colwriters[fieldname] = column.writer(self._stored_file)
+        else:
+            super()._create_column(fieldname, column)
+
+    def close(self) -> None:
+        super().close()  # finishes every column, the stored fields' included
+        self._stored_file.close()
+
+
+class _FieldWriter(FocalFieldWriter):
+    """The codec's field writer, the posting lists written to ``postfile`` when
+    given (their part of the compound segment)."""
+
+    def __init__(self, codec: Any, storage: Any, segment: Any, postfile: Any) -> None:
+        self._given_postfile = postfile
+        super().__init__(codec, storage, segment)
+
+    def _create_file(self, ext: str) -> Any:
+        if ext == whoosh3.W3Codec.POSTS_EXT and self._given_postfile is not None:
+            return self._given_postfile
+        return super()._create_file(ext)
+
+
+class _CompoundWriter:
+    """The compound segment, written as the build goes: Whoosh assembles it from
+    the finished files, so the folder held the segment twice (the largest
+    temporary disk of a build). Here the stored fields (from the first document)
+    and the posting lists (as the runs are merged) are written in place; the other
+    parts are copied in at the end, each deleted once copied. A kill midway leaves
+    a generation that is never switched in, as any interrupted rebuild."""
+
+    def __init__(self, segment: Any, storage: Any) -> None:
+        self.segment = segment
+        self.storage = storage
+        self.file = segment.create_file(storage, segment.COMPOUND_EXT)
+        self.file.write_long(0)  # where the directory is, written by write_dir
+        self.file.write_int(0)
+        self.directory: dict[str, dict[str, Any]] = {}
+
+    def part(self, name: str) -> StructFile:
+        """A part written in place (one at a time), entered in the directory when
+        closed."""
+        return StructFile(_Part(self, name), name=name)
+
+    def finish(self) -> None:
+        """Copy in the segment's other files, then write the directory."""
+        from shutil import copyfileobj
+
+        from whoosh.filedb.compound import CompoundStorage
+
+        storage, out = self.storage, self.file
+        own = self.segment.make_filename(self.segment.COMPOUND_EXT)
+        for name in self.segment.list_files(storage):
+            if name == own:
+                continue
+            self.directory[name] = {
+                "offset": out.tell(),
+                "length": storage.file_length(name),
+                "modified": storage.file_modified(name),
+            }
+            part = storage.open_file(name)
+            try:
+                copyfileobj(part, out)
+            finally:
+                part.close()
+            storage.delete_file(name)
+        CompoundStorage.write_dir(out, 0, self.directory, {})
+        self.segment.compound = True
+
+
+class _Part:
+    """A file written within the compound segment, from where it starts."""
+
+    def __init__(self, compound: _CompoundWriter, name: str) -> None:
+        self.compound = compound
+        self.name = name
+        self.start = int(compound.file.tell())
+
+    def write(self, data: Any) -> Any:
+        return self.compound.file.write(data)
+
+    def tell(self) -> int:
+        return int(self.compound.file.tell()) - self.start
+
+    def close(self) -> None:
+        entry = {"offset": self.start, "length": self.tell(), "modified": time.time()}
+        self.compound.directory[self.name] = entry
 
 
 def _length_bytes(lengths: NDArray[Any]) -> NDArray[np.uint8]:
@@ -805,7 +928,7 @@ def _write_chunk(
     def joined(key: str) -> NDArray[Any]:
         return np.concatenate([a[key] for _, a in parts])
 
-    docs = joined("docs")[order].astype(np.int64)
+    docs = joined("docs")[order].astype(np.int64, copy=False)
     lbytes = joined("lbytes")[order]
     counts = positions = None
     if "counts" in parts[0][1]:
@@ -883,7 +1006,7 @@ def write_all(
                 done += 1
                 for entry in result.articles:
                     if builder is None:
-                        builder = _Builder(codec, storage, indexname, schema)
+                        builder = _Builder(codec, storage, indexname, schema, compound)
                     if isinstance(entry, tuple):
                         local, lang = entry
                         main_language.resolve(lang)  # counted, as _apply does
@@ -917,10 +1040,12 @@ def write_all(
                 if builder.nbytes >= budget:
                     builder.spill()
         if builder is not None:
-            segment = builder.finish(compound)
+            segment = builder.finish()
             generation = info.generation + 1
             TOC(schema, [segment], generation).write(storage, indexname)
             clean_files(storage, indexname, generation, [segment])
     finally:
+        if builder is not None:
+            builder.close()
         storage.temp_storage(f"{indexname}.tmp").destroy()
         lock.release()
