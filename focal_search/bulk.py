@@ -423,38 +423,72 @@ _MIN_WINDOW = 1 << 12
 
 
 class _Stream:
-    """Sequential reads of one array: in memory, or from a run file by windows, so
-    that merging many runs holds only a window of each."""
+    """Sequential reads of one array: in memory, or by windows from the pieces of a
+    run (consecutive slices, each in its piece's file), so that merging many runs
+    holds only a window of each."""
 
     def __init__(
-        self, source: Any, dtype: Any = None, offset: int = 0, count: int = 0, window: int = 0
+        self, source: NDArray[Any] | None, pieces: list[_Slice] | None = None, window: int = 0
     ) -> None:
-        if isinstance(source, np.ndarray):
-            self.window, self.lo, self.file = source, 0, None
-        else:
-            self.window, self.lo, self.file = np.empty(0, dtype), 0, source
-            self.dtype, self.offset, self.count = np.dtype(dtype), offset, count
-            self.size = window
+        self.pieces = pieces or []
+        self.window = source if source is not None else np.empty(0, self.pieces[0].dtype)
+        self.lo = 0
+        self.size = window
+        self.count = sum(p.count for p in self.pieces)
+
+    @property
+    def read(self) -> int:
+        """Elements before it are in memory or consumed: never read again."""
+        return self.lo + len(self.window)
 
     def take(self, start: int, end: int) -> NDArray[Any]:
         """Elements [start, end); ``start`` never goes back before an earlier start."""
-        hi = self.lo + len(self.window)
-        if self.file is not None and end > hi:
-            size = self.dtype.itemsize
-            upto = min(max(end, start + self.size), self.count)
-            self.file.seek(self.offset + start * size)
-            self.window = np.frombuffer(self.file.read((upto - start) * size), self.dtype)
+        hi = self.read
+        if self.pieces and end > hi:
+            fresh = self._read(max(start, hi), min(max(end, start + self.size), self.count))
+            kept = self.window[start - self.lo :]
+            self.window = np.concatenate([kept, fresh]) if len(kept) else fresh
             self.lo = start
         return self.window[start - self.lo : end - self.lo]
+
+    def _read(self, start: int, end: int) -> NDArray[Any]:
+        parts = []
+        for piece in self.pieces:
+            a, b = max(start, piece.start), min(end, piece.start + piece.count)
+            if a < b:
+                size = piece.dtype.itemsize
+                piece.file.seek(piece.offset + (a - piece.start) * size)
+                parts.append(np.frombuffer(piece.file.read((b - a) * size), piece.dtype))
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+@dataclass
+class _Slice:
+    """Elements [start, start + count) of an array of a run, in ``file`` at ``offset``."""
+
+    file: Any
+    dtype: np.dtype[Any]
+    offset: int
+    start: int
+    count: int
+
+
+@dataclass
+class _Piece:
+    """Consecutive terms of one field's run in a file of their own: each array's
+    slice (dtype, offset in the file, count; ``offsets``, ``bounds`` and
+    ``pbounds`` hold absolute values, and only the last piece their final one)."""
+
+    name: str
+    arrays: dict[str, tuple[str, int, int]]
 
 
 @dataclass
 class _Run:
-    """One field's postings in one run file: each array's (dtype, offset, count),
-    and the number its documents are stored relative to."""
+    """One field's postings in one run, as pieces of consecutive terms, and the
+    number its documents are stored relative to."""
 
-    name: str
-    arrays: dict[str, tuple[str, int, int]]
+    pieces: list[_Piece]
     docbase: int
 
 
@@ -462,27 +496,55 @@ class _SortedField:
     """One field's postings sorted by (term, doc), read in order: each term's bytes
     (``blob`` cut at ``offsets``), postings (``bounds``) and positions (``pbounds``)."""
 
-    def __init__(
-        self, streams: dict[str, _Stream], nterms: int, docbase: int = 0, file: Any = None
-    ) -> None:
+    def __init__(self, streams: dict[str, _Stream], nterms: int, docbase: int = 0) -> None:
         self.streams = streams
         self.nterms = nterms
         self.docbase = docbase
-        self.file = file
         self.pending: list[bytes] = []  # terms read ahead, from term number ``at``
         self.at = 0
+        self.tempdir: Any = None
+        self.pieces: deque[tuple[_Piece, Any, dict[str, int]]] = deque()
 
     @classmethod
     def of_run(cls, tempdir: Any, run: _Run, runs: int) -> _SortedField:
-        """Read ``run`` (one of ``runs`` merged together) by windows."""
+        """Read ``run`` (one of ``runs`` merged together) by windows, each piece
+        deleted once read."""
         window = max(_MIN_WINDOW, _WINDOW // runs)
-        f = tempdir.open_file(run.name)
-        streams = {key: _Stream(f, *spec, window) for key, spec in run.arrays.items()}
-        return cls(streams, run.arrays["offsets"][2] - 1, run.docbase, f)
+        field = cls({}, 0, run.docbase)
+        field.tempdir = tempdir
+        slices: dict[str, list[_Slice]] = {}
+        try:
+            for piece in run.pieces:
+                f = tempdir.open_file(piece.name)
+                ends = {}
+                for key, (dtype, offset, count) in piece.arrays.items():
+                    at = sum(s.count for s in slices.get(key, []))
+                    slices.setdefault(key, []).append(_Slice(f, np.dtype(dtype), offset, at, count))
+                    ends[key] = at + count
+                field.pieces.append((piece, f, ends))
+        except BaseException:
+            field.close()
+            raise
+        field.streams = {key: _Stream(None, s, window) for key, s in slices.items()}
+        field.nterms = field.streams["offsets"].count - 1
+        return field
+
+    def release(self) -> None:
+        """Delete the pieces read to their end (each element is read once)."""
+        while self.pieces:
+            piece, f, ends = self.pieces[0]
+            if any(self.streams[key].read < end for key, end in ends.items()):
+                return
+            self.pieces.popleft()
+            f.close()
+            self.tempdir.delete_file(piece.name)
 
     def close(self) -> None:
-        if self.file is not None:
-            self.file.close()
+        """Close and delete the pieces left (the field is merged, or failed)."""
+        while self.pieces:
+            piece, f, _ = self.pieces.popleft()
+            f.close()
+            self.tempdir.delete_file(piece.name)
 
     def ahead(self, count: int) -> list[bytes]:
         """The next ``count`` terms (fewer at the end), without consuming them."""
@@ -636,6 +698,57 @@ def _gathered_positions(
         yield raw[gather]
 
 
+_PIECE_COST = 1 << 21  # postings plus positions of a run's piece (about 5 MB)
+
+
+def _pieces(arrays: dict[str, Any]) -> Iterator[dict[str, NDArray[Any]]]:
+    """The sorted arrays of ``_FieldBuffer`` cut into pieces of consecutive terms;
+    ``offsets``, ``bounds`` and ``pbounds`` keep their values, and only the last
+    piece their final element (the pieces, joined, are the arrays)."""
+    bounds = arrays["bounds"]
+    nterms = len(bounds) - 1
+    cost = bounds + arrays["pbounds"] if "pbounds" in arrays else bounds
+    found = np.searchsorted(cost, np.arange(1, int(cost[-1]) // _PIECE_COST + 1) * _PIECE_COST)
+    cuts = [0, *np.unique(found[(found > 0) & (found < nterms)]).tolist(), nterms]
+    positions = _Reader(arrays["positions"]) if "positions" in arrays else None
+    for t0, t1 in zip(cuts[:-1], cuts[1:], strict=True):
+        last = t1 == nterms
+        offsets, b = arrays["offsets"], bounds
+        cut = {
+            "blob": arrays["blob"][offsets[t0] : offsets[t1]],
+            "offsets": offsets[t0 : t1 + last],
+            "bounds": b[t0 : t1 + last],
+            "docs": arrays["docs"][b[t0] : b[t1]],
+            "lbytes": arrays["lbytes"][b[t0] : b[t1]],
+        }
+        if positions is not None:
+            pbounds = arrays["pbounds"]
+            cut["counts"] = arrays["counts"][b[t0] : b[t1]]
+            cut["pbounds"] = pbounds[t0 : t1 + last]
+            cut["positions"] = positions.next(int(pbounds[t1] - pbounds[t0]))
+        else:
+            cut["weights"] = arrays["weights"][b[t0] : b[t1]]
+        yield cut
+
+
+class _Reader:
+    """Consecutive slices of an array given as an iterator of pieces."""
+
+    def __init__(self, pieces: Iterator[NDArray[Any]]) -> None:
+        self.pieces = pieces
+        self.left: NDArray[Any] = np.empty(0, np.int32)
+
+    def next(self, count: int) -> NDArray[Any]:
+        parts = []
+        while count > len(self.left):
+            parts.append(self.left)
+            count -= len(self.left)
+            self.left = next(self.pieces)
+        parts.append(self.left[:count])
+        self.left = self.left[count:]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
 class _Builder:
     """The one segment of a rebuild: per-document data written as documents arrive;
     postings buffered, spilled as sorted runs when over budget, merged at the end."""
@@ -685,29 +798,29 @@ class _Builder:
             self.nbytes += postings.nbytes()
 
     def spill(self) -> None:
-        """Write the buffered postings, sorted, to run files of raw arrays, one per
-        field: a field's runs are deleted once it is merged, so the merge never holds
-        every run and the whole of the postings written from them at once."""
+        """Write the buffered postings, sorted, as runs of raw arrays, each field's
+        in pieces of consecutive terms, one file each: the merge deletes a piece
+        once read, so the runs shrink as the posting lists grow (the merge held
+        every run and most of the postings written from them at once)."""
         number = self.spills
         for fieldname in sorted(self.buffers):
             buffer = self.buffers.pop(fieldname)
             narrow, docbase = buffer.narrow_types()
             arrays = buffer.sorted_arrays()
-            run = _Run(f"run{number}.{fieldname}.postings", {}, docbase)
-            with self.tempdir.create_file(run.name) as f:
-                offset = 0
-                for key, value in arrays.items():
-                    dtype, count = None, 0
-                    for piece in [value] if isinstance(value, np.ndarray) else value:
-                        data = np.ascontiguousarray(piece)
+            run = _Run([], docbase)
+            for k, cut in enumerate(_pieces(arrays)):
+                piece = _Piece(f"run{number}.{fieldname}.{k}.postings", {})
+                with self.tempdir.create_file(piece.name) as f:
+                    offset = 0
+                    for key, data in cut.items():
                         if key == "docs":
                             data = data - docbase
                         if key in narrow:
                             data = data.astype(narrow[key])
-                        f.write(data.data)
-                        dtype, count = data.dtype.str, count + len(data)
-                    run.arrays[key] = (dtype or "<i4", offset, count)
-                    offset += count * np.dtype(run.arrays[key][0]).itemsize
+                        f.write(np.ascontiguousarray(data).data)
+                        piece.arrays[key] = (data.dtype.str, offset, len(data))
+                        offset += data.nbytes
+                run.pieces.append(piece)
             del arrays
             self.runs.setdefault(fieldname, []).append(run)
         self.spills += 1
@@ -748,8 +861,6 @@ class _Builder:
                 finally:
                     for source in sources:
                         source.close()
-                for run in runs:
-                    self.tempdir.delete_file(run.name)
                 _give_back_memory()
         finally:
             writer.close()
@@ -904,6 +1015,8 @@ def _write_field(writer: Any, fieldobj: Any, sources: list[_SortedField]) -> Non
         pivot = min(more) if more else None
         counts = [len(w) if pivot is None else bisect_right(w, pivot) for w in windows]
         taken = [src.take(n) for src, n in zip(sources, counts, strict=True) if n]
+        for src in sources:
+            src.release()
         terms = sorted(set().union(*(t for t, _ in taken)))
         rank = dict(zip(terms, count(), strict=False))
         parts = []
