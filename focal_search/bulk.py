@@ -30,6 +30,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import cache
+from io import BytesIO
 from itertools import count, islice
 from typing import TYPE_CHECKING, Any
 
@@ -701,10 +702,11 @@ def _gathered_positions(
 _PIECE_COST = 1 << 21  # postings plus positions of a run's piece (about 5 MB)
 
 
-def _pieces(arrays: dict[str, Any]) -> Iterator[dict[str, NDArray[Any]]]:
+def _pieces(arrays: dict[str, Any]) -> Iterator[dict[str, list[NDArray[Any]]]]:
     """The sorted arrays of ``_FieldBuffer`` cut into pieces of consecutive terms;
     ``offsets``, ``bounds`` and ``pbounds`` keep their values, and only the last
-    piece their final element (the pieces, joined, are the arrays)."""
+    piece their final element (the pieces, joined, are the arrays); each array in
+    one or more parts."""
     bounds = arrays["bounds"]
     nterms = len(bounds) - 1
     cost = bounds + arrays["pbounds"] if "pbounds" in arrays else bounds
@@ -715,19 +717,19 @@ def _pieces(arrays: dict[str, Any]) -> Iterator[dict[str, NDArray[Any]]]:
         last = t1 == nterms
         offsets, b = arrays["offsets"], bounds
         cut = {
-            "blob": arrays["blob"][offsets[t0] : offsets[t1]],
-            "offsets": offsets[t0 : t1 + last],
-            "bounds": b[t0 : t1 + last],
-            "docs": arrays["docs"][b[t0] : b[t1]],
-            "lbytes": arrays["lbytes"][b[t0] : b[t1]],
+            "blob": [arrays["blob"][offsets[t0] : offsets[t1]]],
+            "offsets": [offsets[t0 : t1 + last]],
+            "bounds": [b[t0 : t1 + last]],
+            "docs": [arrays["docs"][b[t0] : b[t1]]],
+            "lbytes": [arrays["lbytes"][b[t0] : b[t1]]],
         }
         if positions is not None:
             pbounds = arrays["pbounds"]
-            cut["counts"] = arrays["counts"][b[t0] : b[t1]]
-            cut["pbounds"] = pbounds[t0 : t1 + last]
+            cut["counts"] = [arrays["counts"][b[t0] : b[t1]]]
+            cut["pbounds"] = [pbounds[t0 : t1 + last]]
             cut["positions"] = positions.next(int(pbounds[t1] - pbounds[t0]))
         else:
-            cut["weights"] = arrays["weights"][b[t0] : b[t1]]
+            cut["weights"] = [arrays["weights"][b[t0] : b[t1]]]
         yield cut
 
 
@@ -738,7 +740,7 @@ class _Reader:
         self.pieces = pieces
         self.left: NDArray[Any] = np.empty(0, np.int32)
 
-    def next(self, count: int) -> NDArray[Any]:
+    def next(self, count: int) -> list[NDArray[Any]]:
         parts = []
         while count > len(self.left):
             parts.append(self.left)
@@ -746,7 +748,7 @@ class _Reader:
             self.left = next(self.pieces)
         parts.append(self.left[:count])
         self.left = self.left[count:]
-        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+        return parts
 
 
 class _Builder:
@@ -812,14 +814,20 @@ class _Builder:
                 piece = _Piece(f"run{number}.{fieldname}.{k}.postings", {})
                 with self.tempdir.create_file(piece.name) as f:
                     offset = 0
-                    for key, data in cut.items():
-                        if key == "docs":
-                            data = data - docbase
-                        if key in narrow:
-                            data = data.astype(narrow[key])
-                        f.write(np.ascontiguousarray(data).data)
-                        piece.arrays[key] = (data.dtype.str, offset, len(data))
-                        offset += data.nbytes
+                    for key, parts in cut.items():
+                        count = 0
+                        for data in parts:  # the positions in parts: never all copied
+                            if key == "docs" and key in narrow:  # in the narrow type directly
+                                data = np.subtract(
+                                    data, np.int64(docbase), dtype=narrow[key], casting="unsafe"
+                                )
+                            elif key in narrow:
+                                data = data.astype(narrow[key])
+                            f.write(np.ascontiguousarray(data).data)
+                            count += len(data)
+                        dtype = np.dtype(narrow.get(key, parts[0].dtype))
+                        piece.arrays[key] = (dtype.str, offset, count)
+                        offset += count * dtype.itemsize
                 run.pieces.append(piece)
             del arrays
             self.runs.setdefault(fieldname, []).append(run)
@@ -839,10 +847,7 @@ class _Builder:
                 arrays["positions"] = np.concatenate(list(arrays["positions"]))
             memory[name] = arrays
         self.buffers = {}
-        postfile = None
-        if self.compound is not None:
-            postfile = self.compound.part(self.segment.make_filename(whoosh3.W3Codec.POSTS_EXT))
-        writer = _FieldWriter(self.codec, self.storage, self.segment, postfile)
+        writer = _FieldWriter(self.codec, self.storage, self.segment, self.compound, self.tempdir)
         try:
             for fieldname in sorted(set(memory).union(self.runs)):
                 runs = self.runs.pop(fieldname, [])
@@ -897,17 +902,106 @@ class _PerDocWriter(whoosh3.W3PerDocWriter):  # type: ignore[misc]  # whoosh is 
 
 
 class _FieldWriter(FocalFieldWriter):
-    """The codec's field writer, the posting lists written to ``postfile`` when
-    given (their part of the compound segment)."""
+    """The codec's field writer; in a compound segment, the posting lists written
+    in place, then the term index after them, from its rows kept meanwhile in
+    temporary files (``_TermRows``): written apart and copied in, it was the
+    largest temporary file at the end of a build."""
 
-    def __init__(self, codec: Any, storage: Any, segment: Any, postfile: Any) -> None:
-        self._given_postfile = postfile
+    _tindex: Any
+
+    def __init__(
+        self, codec: Any, storage: Any, segment: Any, compound: _CompoundWriter | None, tempdir: Any
+    ) -> None:
+        self._compound = compound
         super().__init__(codec, storage, segment)
+        self._rows: _TermRows | None = None
+        if compound is not None:
+            self._rows = _TermRows(tempdir)
+            self._rows.extras = self._tindex.extras  # the field map, filled as fields start
+            self._tindex = None  # every row goes through add_rows
 
     def _create_file(self, ext: str) -> Any:
-        if ext == whoosh3.W3Codec.POSTS_EXT and self._given_postfile is not None:
-            return self._given_postfile
-        return super()._create_file(ext)
+        if self._compound is None:
+            return super()._create_file(ext)
+        if ext == whoosh3.W3Codec.POSTS_EXT:
+            return self._compound.part(self._segment.make_filename(ext))
+        return StructFile(BytesIO())  # the term index: written at close
+
+    def add_rows(self, keys: list[bytes], rows: bytes, size: int) -> None:
+        """Add the term index's rows (``size`` bytes each) of ``keys``, in order."""
+        if self._rows is not None:
+            self._rows.add(keys, rows, size)
+            return
+        add = self._tindex.add
+        for t, key in enumerate(keys):
+            add(key, rows[t * size : (t + 1) * size])
+
+    def close(self) -> None:
+        if self._rows is None or self._compound is None:
+            super().close()
+            return
+        from whoosh.filedb.filetables import OrderedHashWriter
+
+        self._postfile.close()
+        name = self._segment.make_filename(whoosh3.W3Codec.TERMS_EXT)
+        tindex = OrderedHashWriter(self._compound.part(name))
+        tindex.extras = self._rows.extras
+        for keys, rows, size in self._rows.replay():
+            for t, key in enumerate(keys):
+                tindex.add(key, rows[t * size : (t + 1) * size])
+        tindex.close()
+        self.is_closed = True
+
+
+_ROWS_FILE = 1 << 22  # bytes of term index rows kept per temporary file
+
+
+class _TermRows:
+    """The term index's rows, in order, in temporary files of about ``_ROWS_FILE``
+    bytes, each deleted once read back."""
+
+    def __init__(self, tempdir: Any) -> None:
+        self.tempdir = tempdir
+        self.extras: dict[str, Any] = {}
+        self.names: list[str] = []
+        self.file: Any = None
+
+    def add(self, keys: list[bytes], rows: bytes, size: int) -> None:
+        if self.file is None or self.file.tell() >= _ROWS_FILE:
+            if self.file is not None:
+                self.file.close()
+            self.names.append(f"terms{len(self.names)}.rows")
+            self.file = self.tempdir.create_file(self.names[-1])
+        blob = b"".join(keys)
+        self.file.write(np.array([len(keys), len(blob), size], "<u8").tobytes())
+        self.file.write(np.fromiter(map(len, keys), "<u4", len(keys)).tobytes())
+        self.file.write(blob)
+        self.file.write(rows)
+
+    def replay(self) -> Iterator[tuple[list[bytes], bytes, int]]:
+        """Every batch of rows added: its keys, rows and row size."""
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+        while self.names:
+            name = self.names.pop(0)
+            f = self.tempdir.open_file(name)
+            try:
+                data = f.read()
+            finally:
+                f.close()
+            self.tempdir.delete_file(name)
+            at = 0
+            while at < len(data):
+                n, length, size = np.frombuffer(data, "<u8", 3, at).tolist()
+                at += 24
+                ends = np.cumsum(np.frombuffer(data, "<u4", n, at), dtype=np.int64).tolist()
+                at += 4 * n
+                blob = data[at : at + length]
+                at += length
+                keys = [blob[a:b] for a, b in zip([0, *ends], ends, strict=False)]
+                yield keys, data[at : at + n * size], size
+                at += n * size
 
 
 class _CompoundWriter:
@@ -1068,9 +1162,7 @@ def _write_chunk(
     rows = infos.tobytes()
     size = infos.dtype.itemsize
     prefix = pack_ushort(writer._fieldid)
-    add = writer._tindex.add
-    for t, term in enumerate(terms):
-        add(prefix + term, rows[t * size : (t + 1) * size])
+    writer.add_rows([prefix + term for term in terms], rows, size)
 
 
 # -- the rebuild -----------------------------------------------------------------

@@ -168,6 +168,7 @@ def test_bulk_build_in_workers_with_merged_runs_equals_whoosh_build(
     monkeypatch.setattr(bulk, "_MIN_WINDOW", 3)
     monkeypatch.setattr(bulk, "_CHUNK_COST", 60)
     monkeypatch.setattr(bulk, "_PIECE_COST", 50)  # runs in several pieces each
+    monkeypatch.setattr(bulk, "_ROWS_FILE", 200)  # the term index rows in several files
     spills: list[int] = []
     real_spill = bulk._Builder.spill
 
