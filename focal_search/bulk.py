@@ -7,11 +7,14 @@ of corpus files and return each field's postings as numpy arrays (term, document
 frequency, positions). The parent keeps the bookkeeping of an ordinary sync (in
 file order, exactly as ``index._apply`` does), writes each document's stored
 fields, lengths and columns as it arrives, and buffers the postings; over a memory
-budget it writes them, sorted by term, to a run file of raw arrays. At the end the
-runs (consecutive documents each) are merged by chunks of terms with array
-operations and written as FA1 posting lists (``bulkcodec``) into one segment,
-committed once. The index holds the same content as one written by Whoosh's writer,
-document for document (tests/test_bulk.py); only a full rebuild into a fresh
+budget it writes them, sorted by term, as a run of raw arrays (per field, in pieces
+of consecutive terms). At the end the runs (consecutive documents each) are merged
+by chunks of terms with array operations and written as FA1 posting lists
+(``bulkcodec``) into one segment, committed once. Temporary disk stays a little
+above the final index: the compound segment is written in place as the build goes
+(stored fields, then posting lists, then the term index), and each piece of a run
+is deleted once read. The index holds the same content as one written by Whoosh's
+writer, document for document (tests/test_bulk.py); only a full rebuild into a fresh
 generation folder uses this writer, so a kill at any moment leaves the previous
 generation live."""
 
