@@ -28,7 +28,7 @@ import signal
 import time
 from array import array
 from collections import Counter, deque
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -705,7 +705,7 @@ def _gathered_positions(
 _PIECE_COST = 1 << 21  # postings plus positions of a run's piece (about 5 MB)
 
 
-def _pieces(arrays: dict[str, Any]) -> Iterator[dict[str, list[NDArray[Any]]]]:
+def _pieces(arrays: dict[str, Any]) -> Iterator[dict[str, Iterable[NDArray[Any]]]]:
     """The sorted arrays of ``_FieldBuffer`` cut into pieces of consecutive terms;
     ``offsets``, ``bounds`` and ``pbounds`` keep their values, and only the last
     piece their final element (the pieces, joined, are the arrays); each array in
@@ -719,7 +719,7 @@ def _pieces(arrays: dict[str, Any]) -> Iterator[dict[str, list[NDArray[Any]]]]:
     for t0, t1 in zip(cuts[:-1], cuts[1:], strict=True):
         last = t1 == nterms
         offsets, b = arrays["offsets"], bounds
-        cut = {
+        cut: dict[str, Iterable[NDArray[Any]]] = {
             "blob": [arrays["blob"][offsets[t0] : offsets[t1]]],
             "offsets": [offsets[t0 : t1 + last]],
             "bounds": [b[t0 : t1 + last]],
@@ -743,15 +743,15 @@ class _Reader:
         self.pieces = pieces
         self.left: NDArray[Any] = np.empty(0, np.int32)
 
-    def next(self, count: int) -> list[NDArray[Any]]:
-        parts = []
-        while count > len(self.left):
-            parts.append(self.left)
-            count -= len(self.left)
-            self.left = next(self.pieces)
-        parts.append(self.left[:count])
-        self.left = self.left[count:]
-        return parts
+    def next(self, count: int) -> Iterator[NDArray[Any]]:
+        """The next ``count`` elements, in parts read as they are asked for (never
+        all held at once)."""
+        while count > 0:
+            if not len(self.left):
+                self.left = next(self.pieces)
+            part, self.left = self.left[:count], self.left[count:]
+            count -= len(part)
+            yield part
 
 
 class _Builder:
@@ -818,7 +818,7 @@ class _Builder:
                 with self.tempdir.create_file(piece.name) as f:
                     offset = 0
                     for key, parts in cut.items():
-                        count = 0
+                        count, dtype = 0, np.dtype(narrow.get(key, "<i4"))
                         for data in parts:  # the positions in parts: never all copied
                             if key == "docs" and key in narrow:  # in the narrow type directly
                                 data = np.subtract(
@@ -827,8 +827,7 @@ class _Builder:
                             elif key in narrow:
                                 data = data.astype(narrow[key])
                             f.write(np.ascontiguousarray(data).data)
-                            count += len(data)
-                        dtype = np.dtype(narrow.get(key, parts[0].dtype))
+                            count, dtype = count + len(data), data.dtype
                         piece.arrays[key] = (dtype.str, offset, count)
                         offset += count * dtype.itemsize
                 run.pieces.append(piece)
