@@ -7,11 +7,14 @@ of corpus files and return each field's postings as numpy arrays (term, document
 frequency, positions). The parent keeps the bookkeeping of an ordinary sync (in
 file order, exactly as ``index._apply`` does), writes each document's stored
 fields, lengths and columns as it arrives, and buffers the postings; over a memory
-budget it writes them, sorted by term, to a run file of raw arrays. At the end the
-runs (consecutive documents each) are merged by chunks of terms with array
-operations and written as FA1 posting lists (``bulkcodec``) into one segment,
-committed once. The index holds the same content as one written by Whoosh's writer,
-document for document (tests/test_bulk.py); only a full rebuild into a fresh
+budget it writes them, sorted by term, as a run of raw arrays (per field, in pieces
+of consecutive terms). At the end the runs (consecutive documents each) are merged
+by chunks of terms with array operations and written as FA1 posting lists
+(``bulkcodec``) into one segment, committed once. Temporary disk stays a little
+above the final index: the compound segment is written in place as the build goes
+(stored fields, then posting lists, then the term index), and each piece of a run
+is deleted once read. The index holds the same content as one written by Whoosh's
+writer, document for document (tests/test_bulk.py); only a full rebuild into a fresh
 generation folder uses this writer, so a kill at any moment leaves the previous
 generation live."""
 
@@ -22,21 +25,26 @@ import gc
 import multiprocessing
 import os
 import signal
+import time
 from array import array
 from collections import Counter, deque
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import cache
+from io import BytesIO
 from itertools import count, islice
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from whoosh.codec import whoosh3
+from whoosh.filedb.structfile import StructFile
 from whoosh.system import pack_ushort
 
 from .analysis import WORD, FoldingAnalyzer
 from .bulkcodec import encode_terms
+from .codec import CompactTermIndex, FocalFieldWriter
 from .extract import CannotOpen, CorpusFile, ReadLog, SkipFile, language
 from .extract.failures import guarded
 
@@ -506,40 +514,128 @@ _MIN_WINDOW = 1 << 12
 
 
 class _Stream:
-    """Sequential reads of one array: in memory, or from a run file by windows, so
-    that merging many runs holds only a window of each."""
+    """Sequential reads of one array: in memory, or by windows from the pieces of a
+    run (consecutive slices, each in its piece's file), so that merging many runs
+    holds only a window of each."""
 
     def __init__(
-        self, source: Any, dtype: Any = None, offset: int = 0, count: int = 0, window: int = 0
+        self, source: NDArray[Any] | None, pieces: list[_Slice] | None = None, window: int = 0
     ) -> None:
-        if isinstance(source, np.ndarray):
-            self.window, self.lo, self.file = source, 0, None
-        else:
-            self.window, self.lo, self.file = np.empty(0, dtype), 0, source
-            self.dtype, self.offset, self.count = np.dtype(dtype), offset, count
-            self.size = window
+        self.pieces = pieces or []
+        self.window = source if source is not None else np.empty(0, self.pieces[0].dtype)
+        self.lo = 0
+        self.size = window
+        self.count = sum(p.count for p in self.pieces)
+
+    @property
+    def read(self) -> int:
+        """Elements before it are in memory or consumed: never read again."""
+        return self.lo + len(self.window)
 
     def take(self, start: int, end: int) -> NDArray[Any]:
         """Elements [start, end); ``start`` never goes back before an earlier start."""
-        hi = self.lo + len(self.window)
-        if self.file is not None and end > hi:
-            size = self.dtype.itemsize
-            upto = min(max(end, start + self.size), self.count)
-            self.file.seek(self.offset + start * size)
-            self.window = np.frombuffer(self.file.read((upto - start) * size), self.dtype)
+        hi = self.read
+        if self.pieces and end > hi:
+            fresh = self._read(max(start, hi), min(max(end, start + self.size), self.count))
+            kept = self.window[start - self.lo :]
+            self.window = np.concatenate([kept, fresh]) if len(kept) else fresh
             self.lo = start
         return self.window[start - self.lo : end - self.lo]
+
+    def _read(self, start: int, end: int) -> NDArray[Any]:
+        parts = []
+        for piece in self.pieces:
+            a, b = max(start, piece.start), min(end, piece.start + piece.count)
+            if a < b:
+                size = piece.dtype.itemsize
+                piece.file.seek(piece.offset + (a - piece.start) * size)
+                parts.append(np.frombuffer(piece.file.read((b - a) * size), piece.dtype))
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+@dataclass
+class _Slice:
+    """Elements [start, start + count) of an array of a run, in ``file`` at ``offset``."""
+
+    file: Any
+    dtype: np.dtype[Any]
+    offset: int
+    start: int
+    count: int
+
+
+@dataclass
+class _Piece:
+    """Consecutive terms of one field's run in a file of their own: each array's
+    slice (dtype, offset in the file, count; ``offsets``, ``bounds`` and
+    ``pbounds`` hold absolute values, and only the last piece their final one)."""
+
+    name: str
+    arrays: dict[str, tuple[str, int, int]]
+
+
+@dataclass
+class _Run:
+    """One field's postings in one run, as pieces of consecutive terms, and the
+    number its documents are stored relative to."""
+
+    pieces: list[_Piece]
+    docbase: int
 
 
 class _SortedField:
     """One field's postings sorted by (term, doc), read in order: each term's bytes
     (``blob`` cut at ``offsets``), postings (``bounds``) and positions (``pbounds``)."""
 
-    def __init__(self, streams: dict[str, _Stream], nterms: int) -> None:
+    def __init__(self, streams: dict[str, _Stream], nterms: int, docbase: int = 0) -> None:
         self.streams = streams
         self.nterms = nterms
+        self.docbase = docbase
         self.pending: list[bytes] = []  # terms read ahead, from term number ``at``
         self.at = 0
+        self.tempdir: Any = None
+        self.pieces: deque[tuple[_Piece, Any, dict[str, int]]] = deque()
+
+    @classmethod
+    def of_run(cls, tempdir: Any, run: _Run, runs: int) -> _SortedField:
+        """Read ``run`` (one of ``runs`` merged together) by windows, each piece
+        deleted once read."""
+        window = max(_MIN_WINDOW, _WINDOW // runs)
+        field = cls({}, 0, run.docbase)
+        field.tempdir = tempdir
+        slices: dict[str, list[_Slice]] = {}
+        try:
+            for piece in run.pieces:
+                f = tempdir.open_file(piece.name)
+                ends = {}
+                for key, (dtype, offset, count) in piece.arrays.items():
+                    at = sum(s.count for s in slices.get(key, []))
+                    slices.setdefault(key, []).append(_Slice(f, np.dtype(dtype), offset, at, count))
+                    ends[key] = at + count
+                field.pieces.append((piece, f, ends))
+        except BaseException:
+            field.close()
+            raise
+        field.streams = {key: _Stream(None, s, window) for key, s in slices.items()}
+        field.nterms = field.streams["offsets"].count - 1
+        return field
+
+    def release(self) -> None:
+        """Delete the pieces read to their end (each element is read once)."""
+        while self.pieces:
+            piece, f, ends = self.pieces[0]
+            if any(self.streams[key].read < end for key, end in ends.items()):
+                return
+            self.pieces.popleft()
+            f.close()
+            self.tempdir.delete_file(piece.name)
+
+    def close(self) -> None:
+        """Close and delete the pieces left (the field is merged, or failed)."""
+        while self.pieces:
+            piece, f, _ = self.pieces.popleft()
+            f.close()
+            self.tempdir.delete_file(piece.name)
 
     def ahead(self, count: int) -> list[bytes]:
         """The next ``count`` terms (fewer at the end), without consuming them."""
@@ -577,7 +673,7 @@ class _SortedField:
         a, b = int(bounds[0]), int(bounds[-1])
         out = {
             "df": np.diff(bounds),
-            "docs": s["docs"].take(a, b),
+            "docs": s["docs"].take(a, b).astype(np.int64) + self.docbase,
             "lbytes": s["lbytes"].take(a, b),
         }
         if "weights" in s:
@@ -612,17 +708,25 @@ class _FieldBuffer:
             )
         )
 
-    def narrow_types(self) -> dict[str, np.dtype[Any]]:
-        """The narrowest unsigned type for each per-posting array of a run: a run is
-        temporary disk, and at full width (4 bytes a position) the runs of a build
-        were three times its final posting lists."""
+    def narrow_types(self) -> tuple[dict[str, np.dtype[Any]], int]:
+        """The narrowest unsigned type for each per-posting array of a run, and the
+        number its documents are stored relative to (the first): a run is temporary
+        disk, and at full width (4 bytes a position or a document past 65,535) the
+        runs of a build were three times its final posting lists."""
         found: dict[str, np.dtype[Any]] = {}
+        docbase = 0
         for key in ("docs", "counts", "positions"):
             parts = [getattr(c, key) for c in self.chunks]
             parts = [a for a in parts if a is not None and a.size]
-            if parts and min(int(a.min()) for a in parts) >= 0:
-                found[key] = np.min_scalar_type(max(int(a.max()) for a in parts))
-        return found
+            if not parts:
+                continue
+            low = min(int(a.min()) for a in parts)
+            high = max(int(a.max()) for a in parts)
+            if key == "docs":
+                docbase, low, high = low, 0, high - low
+            if low >= 0:
+                found[key] = np.min_scalar_type(high)
+        return found, docbase
 
     def sorted_arrays(self) -> dict[str, Any]:
         """The postings sorted by (term, doc), as the arrays of ``_SortedField``; the
@@ -685,21 +789,82 @@ def _gathered_positions(
         yield raw[gather]
 
 
+_PIECE_COST = 1 << 21  # postings plus positions of a run's piece (about 5 MB)
+
+
+def _pieces(arrays: dict[str, Any]) -> Iterator[dict[str, Iterable[NDArray[Any]]]]:
+    """The sorted arrays of ``_FieldBuffer`` cut into pieces of consecutive terms;
+    ``offsets``, ``bounds`` and ``pbounds`` keep their values, and only the last
+    piece their final element (the pieces, joined, are the arrays); each array in
+    one or more parts."""
+    bounds = arrays["bounds"]
+    nterms = len(bounds) - 1
+    cost = bounds + arrays["pbounds"] if "pbounds" in arrays else bounds
+    found = np.searchsorted(cost, np.arange(1, int(cost[-1]) // _PIECE_COST + 1) * _PIECE_COST)
+    cuts = [0, *np.unique(found[(found > 0) & (found < nterms)]).tolist(), nterms]
+    positions = _Reader(arrays["positions"]) if "positions" in arrays else None
+    for t0, t1 in zip(cuts[:-1], cuts[1:], strict=True):
+        last = t1 == nterms
+        offsets, b = arrays["offsets"], bounds
+        cut: dict[str, Iterable[NDArray[Any]]] = {
+            "blob": [arrays["blob"][offsets[t0] : offsets[t1]]],
+            "offsets": [offsets[t0 : t1 + last]],
+            "bounds": [b[t0 : t1 + last]],
+            "docs": [arrays["docs"][b[t0] : b[t1]]],
+            "lbytes": [arrays["lbytes"][b[t0] : b[t1]]],
+        }
+        if positions is not None:
+            pbounds = arrays["pbounds"]
+            cut["counts"] = [arrays["counts"][b[t0] : b[t1]]]
+            cut["pbounds"] = [pbounds[t0 : t1 + last]]
+            cut["positions"] = positions.next(int(pbounds[t1] - pbounds[t0]))
+        else:
+            cut["weights"] = [arrays["weights"][b[t0] : b[t1]]]
+        yield cut
+
+
+class _Reader:
+    """Consecutive slices of an array given as an iterator of pieces."""
+
+    def __init__(self, pieces: Iterator[NDArray[Any]]) -> None:
+        self.pieces = pieces
+        self.left: NDArray[Any] = np.empty(0, np.int32)
+
+    def next(self, count: int) -> Iterator[NDArray[Any]]:
+        """The next ``count`` elements, in parts read as they are asked for (never
+        all held at once)."""
+        while count > 0:
+            if not len(self.left):
+                self.left = next(self.pieces)
+            part, self.left = self.left[:count], self.left[count:]
+            count -= len(part)
+            yield part
+
+
 class _Builder:
     """The one segment of a rebuild: per-document data written as documents arrive;
     postings buffered, spilled as sorted runs when over budget, merged at the end."""
 
-    def __init__(self, codec: Any, storage: Any, indexname: str, schema: Any) -> None:
+    def __init__(
+        self, codec: Any, storage: Any, indexname: str, schema: Any, compound: bool
+    ) -> None:
         self.codec = codec
         self.storage = storage
         self.schema = schema
-        self.segment = codec.new_segment(storage, indexname)
-        self.perdoc = codec.per_document_writer(storage, self.segment)
+        self.segment = segment = codec.new_segment(storage, indexname)
+        self.compound: _CompoundWriter | None = None
+        stored = whoosh3.W3Codec.column_filename(segment, "_stored")
+        if compound and segment.should_assemble():
+            self.compound = _CompoundWriter(segment, storage)
+            self.perdoc = _PerDocWriter(codec, storage, segment, self.compound.part(stored))
+        else:
+            self.perdoc = _PerDocWriter(codec, storage, segment, storage.create_file(stored))
         self.doc_count = 0
         self.buffers: dict[str, _FieldBuffer] = {}
         self.nbytes = 0
         self.tempdir = storage.temp_storage(f"{indexname}.tmp")
-        self.runs: list[tuple[str, dict[str, dict[str, tuple[str, int, int]]]]] = []
+        self.runs: dict[str, list[_Run]] = {}  # each field's runs, in document order
+        self.spills = 0
 
     def add_records(self, records: list[FieldRecord]) -> int:
         """Write one document's stored values, lengths and columns, as
@@ -725,32 +890,41 @@ class _Builder:
             self.nbytes += postings.nbytes()
 
     def spill(self) -> None:
-        """Write the buffered postings, sorted, to a run file (raw arrays)."""
-        name = f"run{len(self.runs)}.postings"
-        layout: dict[str, dict[str, tuple[str, int, int]]] = {}
-        with self.tempdir.create_file(name) as f:
-            offset = 0
-            for fieldname in sorted(self.buffers):
-                buffer = self.buffers.pop(fieldname)
-                narrow = buffer.narrow_types()
-                arrays = buffer.sorted_arrays()
-                fields = layout[fieldname] = {}
-                for key, value in arrays.items():
-                    dtype, count = None, 0
-                    for piece in [value] if isinstance(value, np.ndarray) else value:
-                        data = np.ascontiguousarray(piece)
-                        if key in narrow:
-                            data = data.astype(narrow[key])
-                        f.write(data.data)
-                        dtype, count = data.dtype.str, count + len(data)
-                    fields[key] = (dtype or "<i4", offset, count)
-                    offset += count * np.dtype(fields[key][0]).itemsize
-                del arrays
-        self.runs.append((name, layout))
+        """Write the buffered postings, sorted, as runs of raw arrays, each field's
+        in pieces of consecutive terms, one file each: the merge deletes a piece
+        once read, so the runs shrink as the posting lists grow (the merge held
+        every run and most of the postings written from them at once)."""
+        number = self.spills
+        for fieldname in sorted(self.buffers):
+            buffer = self.buffers.pop(fieldname)
+            narrow, docbase = buffer.narrow_types()
+            arrays = buffer.sorted_arrays()
+            run = _Run([], docbase)
+            for k, cut in enumerate(_pieces(arrays)):
+                piece = _Piece(f"run{number}.{fieldname}.{k}.postings", {})
+                with self.tempdir.create_file(piece.name) as f:
+                    offset = 0
+                    for key, parts in cut.items():
+                        count, dtype = 0, np.dtype(narrow.get(key, "<i4"))
+                        for data in parts:  # the positions in parts: never all copied
+                            if key == "docs" and key in narrow:  # in the narrow type directly
+                                data = np.subtract(
+                                    data, np.int64(docbase), dtype=narrow[key], casting="unsafe"
+                                )
+                            elif key in narrow:
+                                data = data.astype(narrow[key])
+                            f.write(np.ascontiguousarray(data).data)
+                            count, dtype = count + len(data), data.dtype
+                        piece.arrays[key] = (dtype.str, offset, count)
+                        offset += count * dtype.itemsize
+                run.pieces.append(piece)
+            del arrays
+            self.runs.setdefault(fieldname, []).append(run)
+        self.spills += 1
         self.nbytes = 0
         _give_back_memory()
 
-    def finish(self, compound: bool) -> Any:
+    def finish(self) -> Any:
         """Write the postings (merging the runs) and assemble the segment."""
         self.perdoc.close()
         if self.runs and self.buffers:
@@ -762,71 +936,227 @@ class _Builder:
                 arrays["positions"] = np.concatenate(list(arrays["positions"]))
             memory[name] = arrays
         self.buffers = {}
-        files = [self.tempdir.open_file(name) for name, _ in self.runs]
-        writer = self.codec.field_writer(self.storage, self.segment)
+        writer = _FieldWriter(self.codec, self.storage, self.segment, self.compound, self.tempdir)
         try:
-            names = set(memory).union(*(layout for _, layout in self.runs))
-            window = max(_MIN_WINDOW, _WINDOW // max(1, len(self.runs)))
-            for fieldname in sorted(names):
-                sources = []
-                for f, (_, layout) in zip(files, self.runs, strict=True):
-                    if fieldname in layout:
-                        streams = {
-                            key: _Stream(f, dtype, offset, count, window)
-                            for key, (dtype, offset, count) in layout[fieldname].items()
-                        }
-                        sources.append(_SortedField(streams, layout[fieldname]["offsets"][2] - 1))
-                if fieldname in memory:
-                    arrays = memory.pop(fieldname)
-                    streams = {key: _Stream(a) for key, a in arrays.items()}
-                    sources.append(_SortedField(streams, len(arrays["offsets"]) - 1))
-                fieldobj = self.schema[fieldname]
-                writer.start_field(fieldname, fieldobj)
-                _write_field(writer, fieldobj, sources)
-                writer.finish_field()
+            for fieldname in sorted(set(memory).union(self.runs)):
+                runs = self.runs.pop(fieldname, [])
+                sources: list[_SortedField] = []
+                try:
+                    for run in runs:
+                        sources.append(_SortedField.of_run(self.tempdir, run, len(runs)))
+                    if fieldname in memory:
+                        arrays = memory.pop(fieldname)
+                        streams = {key: _Stream(a) for key, a in arrays.items()}
+                        sources.append(_SortedField(streams, len(arrays["offsets"]) - 1))
+                    fieldobj = self.schema[fieldname]
+                    writer.start_field(fieldname, fieldobj)
+                    _write_field(writer, fieldobj, sources)
+                    writer.finish_field()
+                finally:
+                    for source in sources:
+                        source.close()
                 _give_back_memory()
         finally:
             writer.close()
-            for f in files:
-                f.close()
-            for name, _ in self.runs:
-                self.tempdir.delete_file(name)
         self.segment.set_doc_count(self.doc_count)
-        if compound and self.segment.should_assemble():
-            _assemble_consuming(self.segment, self.storage)
+        if self.compound is not None:
+            self.compound.finish()
         return self.segment
 
+    def close(self) -> None:
+        """Close the files left open by an error (the folder is deleted)."""
+        if self.compound is not None and not self.compound.file.is_closed:
+            self.compound.file.close()
 
-def _assemble_consuming(segment: Any, storage: Any) -> None:
-    """Whoosh's ``create_compound_file``, each part deleted as soon as it is copied:
-    Whoosh deletes them all at the end, so the folder briefly held the segment twice
-    (the largest temporary disk of a build). A kill midway leaves a generation that is
-    never switched in, as any interrupted rebuild."""
-    from shutil import copyfileobj
 
-    from whoosh.filedb.compound import CompoundStorage
+class _PerDocWriter(whoosh3.W3PerDocWriter):  # type: ignore[misc]  # whoosh is untyped
+    """W3's per-document writer, the stored fields written straight to ``stored``
+    (their final file, or their part of the compound segment) instead of joining
+    the other columns in a temporary file copied out at the end: they are most of
+    the segment, and were on disk twice while copied."""
 
-    names = segment.list_files(storage)
-    out = segment.create_file(storage, segment.COMPOUND_EXT)
-    directory = {}
-    base = out.tell()
-    out.write_long(0)  # where the directory is, written by write_dir
-    out.write_int(0)
-    for name in names:
-        at = out.tell()
-        directory[name] = {
-            "offset": at,
-            "length": storage.file_length(name),
-            "modified": storage.file_modified(name),
-        }
-        part = storage.open_file(name)
-        try:
-            copyfileobj(part, out)
-        finally:
-            part.close()
-        storage.delete_file(name)
-    CompoundStorage.write_dir(out, base, directory, {})
-    segment.compound = True
+    def __init__(self, codec: Any, storage: Any, segment: Any, stored: Any) -> None:
+        self._stored_file = stored
+        super().__init__(codec, storage, segment)
+
+    def _create_column(self, fieldname: str, column: Any) -> None:
+        if fieldname == "_stored":
+            self._colwriters[fieldname] = column.writer(self._stored_file)
+        else:
+            super()._create_column(fieldname, column)
+
+    def close(self) -> None:
+        super().close()  # finishes every column, the stored fields' included
+        self._stored_file.close()
+
+
+class _FieldWriter(FocalFieldWriter):
+    """The codec's field writer; in a compound segment, the posting lists written
+    in place, then the term index after them, from its rows kept meanwhile in
+    temporary files (``_TermRows``): written apart and copied in, it was the
+    largest temporary file at the end of a build."""
+
+    _tindex: Any
+
+    def __init__(
+        self, codec: Any, storage: Any, segment: Any, compound: _CompoundWriter | None, tempdir: Any
+    ) -> None:
+        self._compound = compound
+        super().__init__(codec, storage, segment)
+        self._rows: _TermRows | None = None
+        if compound is not None:
+            self._rows = _TermRows(tempdir)
+            self._rows.extras = self._tindex.extras  # the field map, filled as fields start
+            self._tindex = None  # every row goes through add_rows
+
+    def _create_file(self, ext: str) -> Any:
+        if self._compound is None:
+            return super()._create_file(ext)
+        if ext == whoosh3.W3Codec.POSTS_EXT:
+            return self._compound.part(self._segment.make_filename(ext))
+        return StructFile(BytesIO())  # the term index: written at close
+
+    def add_rows(self, keys: list[bytes], rows: bytes, size: int) -> None:
+        """Add the term index's rows (``size`` bytes each) of ``keys``, in order."""
+        if self._rows is not None:
+            self._rows.add(keys, rows, size)
+            return
+        add = self._tindex.add
+        for t, key in enumerate(keys):
+            add(key, rows[t * size : (t + 1) * size])
+
+    def close(self) -> None:
+        if self._rows is None or self._compound is None:
+            super().close()
+            return
+        from whoosh.filedb.filetables import OrderedHashWriter
+
+        self._postfile.close()
+        name = self._segment.make_filename(whoosh3.W3Codec.TERMS_EXT)
+        tindex = CompactTermIndex.adopt(OrderedHashWriter(self._compound.part(name)))
+        tindex.extras = self._rows.extras
+        for keys, rows, size in self._rows.replay():
+            for t, key in enumerate(keys):
+                tindex.add(key, rows[t * size : (t + 1) * size])
+        tindex.close()
+        self.is_closed = True
+
+
+_ROWS_FILE = 1 << 22  # bytes of term index rows kept per temporary file
+
+
+class _TermRows:
+    """The term index's rows, in order, in temporary files of about ``_ROWS_FILE``
+    bytes, each deleted once read back."""
+
+    def __init__(self, tempdir: Any) -> None:
+        self.tempdir = tempdir
+        self.extras: dict[str, Any] = {}
+        self.names: list[str] = []
+        self.file: Any = None
+
+    def add(self, keys: list[bytes], rows: bytes, size: int) -> None:
+        if self.file is None or self.file.tell() >= _ROWS_FILE:
+            if self.file is not None:
+                self.file.close()
+            self.names.append(f"terms{len(self.names)}.rows")
+            self.file = self.tempdir.create_file(self.names[-1])
+        blob = b"".join(keys)
+        self.file.write(np.array([len(keys), len(blob), size], "<u8").tobytes())
+        self.file.write(np.fromiter(map(len, keys), "<u4", len(keys)).tobytes())
+        self.file.write(blob)
+        self.file.write(rows)
+
+    def replay(self) -> Iterator[tuple[list[bytes], bytes, int]]:
+        """Every batch of rows added: its keys, rows and row size."""
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+        while self.names:
+            name = self.names.pop(0)
+            f = self.tempdir.open_file(name)
+            try:
+                data = f.read()
+            finally:
+                f.close()
+            self.tempdir.delete_file(name)
+            at = 0
+            while at < len(data):
+                n, length, size = np.frombuffer(data, "<u8", 3, at).tolist()
+                at += 24
+                ends = np.cumsum(np.frombuffer(data, "<u4", n, at), dtype=np.int64).tolist()
+                at += 4 * n
+                blob = data[at : at + length]
+                at += length
+                keys = [blob[a:b] for a, b in zip([0, *ends], ends, strict=False)]
+                yield keys, data[at : at + n * size], size
+                at += n * size
+
+
+class _CompoundWriter:
+    """The compound segment, written as the build goes: Whoosh assembles it from
+    the finished files, so the folder held the segment twice (the largest
+    temporary disk of a build). Here the stored fields (from the first document)
+    and the posting lists (as the runs are merged) are written in place; the other
+    parts are copied in at the end, each deleted once copied. A kill midway leaves
+    a generation that is never switched in, as any interrupted rebuild."""
+
+    def __init__(self, segment: Any, storage: Any) -> None:
+        self.segment = segment
+        self.storage = storage
+        self.file = segment.create_file(storage, segment.COMPOUND_EXT)
+        self.file.write_long(0)  # where the directory is, written by write_dir
+        self.file.write_int(0)
+        self.directory: dict[str, dict[str, Any]] = {}
+
+    def part(self, name: str) -> StructFile:
+        """A part written in place (one at a time), entered in the directory when
+        closed."""
+        return StructFile(_Part(self, name), name=name)
+
+    def finish(self) -> None:
+        """Copy in the segment's other files, then write the directory."""
+        from shutil import copyfileobj
+
+        from whoosh.filedb.compound import CompoundStorage
+
+        storage, out = self.storage, self.file
+        own = self.segment.make_filename(self.segment.COMPOUND_EXT)
+        for name in self.segment.list_files(storage):
+            if name == own:
+                continue
+            self.directory[name] = {
+                "offset": out.tell(),
+                "length": storage.file_length(name),
+                "modified": storage.file_modified(name),
+            }
+            part = storage.open_file(name)
+            try:
+                copyfileobj(part, out)
+            finally:
+                part.close()
+            storage.delete_file(name)
+        CompoundStorage.write_dir(out, 0, self.directory, {})
+        self.segment.compound = True
+
+
+class _Part:
+    """A file written within the compound segment, from where it starts."""
+
+    def __init__(self, compound: _CompoundWriter, name: str) -> None:
+        self.compound = compound
+        self.name = name
+        self.start = int(compound.file.tell())
+
+    def write(self, data: Any) -> Any:
+        return self.compound.file.write(data)
+
+    def tell(self) -> int:
+        return int(self.compound.file.tell()) - self.start
+
+    def close(self) -> None:
+        entry = {"offset": self.start, "length": self.tell(), "modified": time.time()}
+        self.compound.directory[self.name] = entry
 
 
 def _length_bytes(lengths: NDArray[Any]) -> NDArray[np.uint8]:
@@ -868,6 +1198,8 @@ def _write_field(writer: Any, fieldobj: Any, sources: list[_SortedField]) -> Non
         pivot = min(more) if more else None
         counts = [len(w) if pivot is None else bisect_right(w, pivot) for w in windows]
         taken = [src.take(n) for src, n in zip(sources, counts, strict=True) if n]
+        for src in sources:
+            src.release()
         terms = sorted(set().union(*(t for t, _ in taken)))
         rank = dict(zip(terms, count(), strict=False))
         parts = []
@@ -892,7 +1224,7 @@ def _write_chunk(
     def joined(key: str) -> NDArray[Any]:
         return np.concatenate([a[key] for _, a in parts])
 
-    docs = joined("docs")[order].astype(np.int64)
+    docs = joined("docs")[order].astype(np.int64, copy=False)
     lbytes = joined("lbytes")[order]
     counts = positions = None
     if "counts" in parts[0][1]:
@@ -919,9 +1251,7 @@ def _write_chunk(
     rows = infos.tobytes()
     size = infos.dtype.itemsize
     prefix = pack_ushort(writer._fieldid)
-    add = writer._tindex.add
-    for t, term in enumerate(terms):
-        add(prefix + term, rows[t * size : (t + 1) * size])
+    writer.add_rows([prefix + term for term in terms], rows, size)
 
 
 # -- the rebuild -----------------------------------------------------------------
@@ -970,7 +1300,7 @@ def write_all(
                 done += 1
                 for entry in result.articles:
                     if builder is None:
-                        builder = _Builder(codec, storage, indexname, schema)
+                        builder = _Builder(codec, storage, indexname, schema, compound)
                     if isinstance(entry, tuple):
                         local, lang = entry
                         main_language.resolve(lang)  # counted, as _apply does
@@ -1004,10 +1334,12 @@ def write_all(
                 if builder.nbytes >= budget:
                     builder.spill()
         if builder is not None:
-            segment = builder.finish(compound)
+            segment = builder.finish()
             generation = info.generation + 1
             TOC(schema, [segment], generation).write(storage, indexname)
             clean_files(storage, indexname, generation, [segment])
     finally:
+        if builder is not None:
+            builder.close()
         storage.temp_storage(f"{indexname}.tmp").destroy()
         lock.release()

@@ -167,6 +167,8 @@ def test_bulk_build_in_workers_with_merged_runs_equals_whoosh_build(
     monkeypatch.setattr(bulk, "_WINDOW", 16)
     monkeypatch.setattr(bulk, "_MIN_WINDOW", 3)
     monkeypatch.setattr(bulk, "_CHUNK_COST", 60)
+    monkeypatch.setattr(bulk, "_PIECE_COST", 50)  # runs in several pieces each
+    monkeypatch.setattr(bulk, "_ROWS_FILE", 200)  # the term index rows in several files
     # The workers' word lexicons and field-value memo emptied between batches too.
     monkeypatch.setattr(bulk, "WORKER_MEMO_WORDS", 5)
     monkeypatch.setattr(bulk, "_ITEMS_MAX", 3)
@@ -359,3 +361,53 @@ def test_terms_encoded_at_once_equal_term_by_term(with_positions: bool) -> None:
         row["offset"], row["length"] = at, sizes[t]
         assert row.tobytes() == info.to_bytes(), t
         at += int(sizes[t])
+
+
+def test_a_run_read_back_in_pieces_is_what_was_spilled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Documents far past 65,535 stored relative to the run's first, positions in
+    parts, pieces of a few terms each: every posting comes back, in order, and every
+    piece is deleted once read."""
+    import numpy as np
+    from whoosh.filedb.filestore import FileStorage
+
+    monkeypatch.setattr(bulk, "_PIECE_COST", 40)
+    monkeypatch.setattr(bulk, "_GATHER", 7)
+    monkeypatch.setattr(bulk, "_WINDOW", 16)
+    monkeypatch.setattr(bulk, "_MIN_WINDOW", 5)
+    rng = np.random.default_rng(3)
+    terms = [f"t{n:03}".encode() for n in range(30)]
+    tids = np.sort(np.concatenate([np.arange(30), rng.integers(0, 30, 90)])).astype(np.int32)
+    docs = np.arange(120, dtype=np.int32)  # batch-local numbers, sorted within each term
+    counts = rng.integers(1, 5, 120).astype(np.int32)
+    positions = np.concatenate([np.sort(rng.choice(900, int(c), replace=False)) for c in counts])
+    postings = bulk.FieldPostings(
+        terms=terms,
+        tids=tids,
+        docs=docs,
+        lbytes=rng.integers(0, 256, 120).astype(np.uint8),
+        counts=counts,
+        positions=positions.astype(np.int32),
+    )
+    builder = bulk._Builder.__new__(bulk._Builder)
+    builder.buffers, builder.runs, builder.spills, builder.nbytes = {}, {}, 0, 0
+    builder.tempdir = FileStorage(str(tmp_path)).create()
+    builder.add_postings(
+        bulk.Analysed(postings={"body": postings}), np.arange(120, dtype=np.int64) * 3 + 200_000
+    )
+    builder.spill()
+    (run,) = builder.runs["body"]
+    assert run.docbase == 200_000 and len(run.pieces) > 3
+    source = bulk._SortedField.of_run(builder.tempdir, run, 1)
+    seen_terms, seen_docs, seen_positions = [], [], []
+    while source.ahead(4):
+        got, arrays = source.take(min(4, len(source.pending)))
+        source.release()
+        seen_terms += got
+        seen_docs.append(arrays["docs"])
+        seen_positions.append(arrays["positions"])
+    assert seen_terms == terms
+    assert np.concatenate(seen_docs).tolist() == (docs * 3 + 200_000).tolist()
+    assert np.concatenate(seen_positions).tolist() == positions.tolist()
+    assert not list(tmp_path.iterdir())
