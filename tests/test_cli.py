@@ -177,62 +177,60 @@ def test_an_index_that_cannot_be_read_is_not_called_damaged(
     assert "reindex --full" not in result.stderr and "chmod" in result.stderr
 
 
-def test_a_query_on_a_small_archive_does_not_import_numpy(locations) -> None:
-    # numpy costs a new process more than searching a small archive takes (the array
-    # path starts at search.ARRAY_MIN_DOCS articles); the posting format is read
-    # without it there.
+def _query_in_new_process(locations: list[str], words: str, before: str, after: str) -> None:
+    """Run ``focal-search query WORDS`` in a new Python process between two pieces of
+    code (what to watch, then what to assert), exit code 0 expected."""
     import subprocess
     import sys
 
     assert run("reindex", *locations).exit_code == 0  # type: ignore[attr-defined]
     probe = (
         "import sys\n"
+        f"{before}"
         "from focal_search.cli import main\n"
-        "sys.argv = ['focal-search', 'query', '\"smart border\" OR securit*', *sys.argv[1:]]\n"
+        f"sys.argv = ['focal-search', 'query', {words!r}, *sys.argv[1:]]\n"
         "try:\n"
         "    main()\n"
         "except SystemExit as end:\n"
         "    assert end.code == 0, end.code\n"
-        "assert 'numpy' not in sys.modules, 'numpy was imported'\n"
-        # Nor what searching never uses: the corpus readers (index builds only) and
-        # Rich (terminals only).
-        "unused = [m for m in ('focal_search.extract', 'tempfile', 'rich') if m in sys.modules]\n"
-        "assert not unused, unused\n"
+        f"{after}"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe, *locations], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_a_query_on_a_small_archive_does_not_import_numpy(locations) -> None:
+    # numpy costs a new process more than searching a small archive takes (the array
+    # path starts at search.ARRAY_MIN_DOCS articles); the posting format is read
+    # without it there. Nor what searching never uses: the corpus readers (index
+    # builds only) and Rich (terminals only).
+    _query_in_new_process(
+        locations,
+        '"smart border" OR securit*',
+        "",
+        "assert 'numpy' not in sys.modules, 'numpy was imported'\n"
+        "unused = [m for m in ('focal_search.extract', 'tempfile', 'rich') if m in sys.modules]\n"
+        "assert not unused, unused\n",
+    )
 
 
 def test_a_process_builds_only_the_command_it_runs(locations) -> None:
     # Typer turns every command's signature into options at each start: a query
     # process builds the query command (and no other), with the same help and errors.
-    import subprocess
-    import sys
-
-    assert run("reindex", *locations).exit_code == 0  # type: ignore[attr-defined]
-    probe = (
-        "import sys\n"
+    _query_in_new_process(
+        locations,
+        "NORAD",
         "import typer.main\n"
-        "from focal_search.cli import main\n"
         "built = []\n"
         "original = typer.main.get_command_from_info\n"
         "def counted(command_info, **kwargs):\n"
         "    built.append(command_info.callback.__name__)\n"
         "    return original(command_info, **kwargs)\n"
-        "typer.main.get_command_from_info = counted\n"
-        "sys.argv = ['focal-search', 'query', 'NORAD', *sys.argv[1:]]\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit as end:\n"
-        "    assert end.code == 0, end.code\n"
-        "assert built == ['query'], built\n"
+        "typer.main.get_command_from_info = counted\n",
+        "assert built == ['query'], built\n",
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe, *locations], capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr
 
 
 @pytest.mark.parametrize(
