@@ -310,3 +310,45 @@ def test_compact_term_index_writes_whooshs_bytes(count: int) -> None:
     used.add(b"a", b"")
     with pytest.raises(ValueError):
         CompactTermIndex.adopt(used)  # keys already in Whoosh's buckets
+
+
+def test_short_lists_encode_to_the_same_bytes_without_numpy() -> None:
+    """The plain-Python encoder of short lists (incremental commits) writes exactly
+    what the array encoder writes, with and without positions, for every kind of
+    weight; and both refuse the same bad input."""
+    from focal_search.codec import encode_small
+
+    rng = random.Random(7)
+    for case in range(600):
+        n = rng.randint(1, 40)
+        ids = sorted(rng.sample(range(rng.choice([300, 70_000, 5_000_000])), n))
+        with_positions = case % 2 == 0
+        least = 0 if case % 7 == 0 else 1  # postings without positions, sometimes
+        counts = [rng.randint(least, 5) for _ in ids] if with_positions else None
+        positions = (
+            [p for c in counts for p in sorted(rng.sample(range(rng.choice([200, 90_000])), c))]
+            if counts is not None
+            else None
+        )
+        kind = case % 5
+        weights: list[float] = (
+            [1.0] * n
+            if kind == 0
+            else [float(c) for c in counts]
+            if kind == 1 and counts is not None
+            else [float(rng.randint(0, rng.choice([9, 70_000]))) for _ in ids]
+            if kind == 2
+            else [rng.uniform(0.1, 9.0) for _ in ids]
+        )
+        assert encode_small(ids, weights, counts, positions) == encode_postings(
+            ids, weights, counts, positions
+        ), case
+    for bad in ([3, 3], [5, 2], [-1, 4]):
+        with pytest.raises(ValueError):
+            encode_small(bad, [1.0, 1.0])
+        with pytest.raises(ValueError):
+            encode_postings(bad, [1.0, 1.0])
+    with pytest.raises(ValueError):
+        encode_small([1], [1.0], [2], [5, 4])  # positions going back
+    with pytest.raises(ValueError):
+        encode_small([1], [1.0], [2], [5])  # fewer positions than counted
