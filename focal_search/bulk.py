@@ -178,19 +178,15 @@ class _Lexicon:
     def numbers(self, tokens: list[str]) -> NDArray[np.int32]:
         """Each token's word number; the words not met before are analysed first
         (set operations: no Python loop per token)."""
-        known = self.words
-        new = set(tokens).difference(known)
-        if new:
-            known.update(zip(new, count(len(known)), strict=False))
-            term_ids, terms, term_of = self.term_ids, self.terms, self.term_of
-            for word in new:  # the order they were numbered in
-                term = term_of(word)
-                tid = term_ids.get(term)
-                if tid is None:
-                    tid = term_ids[term] = len(terms)
-                    terms.append(term.encode("utf-8"))
-                self.word_terms.append(tid)
-        return np.fromiter(map(known.__getitem__, tokens), np.int32, len(tokens))
+        term_ids, terms, term_of = self.term_ids, self.terms, self.term_of
+        for word in _number_new(self.words, tokens):
+            term = term_of(word)
+            tid = term_ids.get(term)
+            if tid is None:
+                tid = term_ids[term] = len(terms)
+                terms.append(term.encode("utf-8"))
+            self.word_terms.append(tid)
+        return _numbers(self.words, tokens)
 
 
 # Each process's lexicons, by analyzer; emptied when they grow past WORKER_MEMO_WORDS
@@ -317,11 +313,18 @@ def _field_items(fieldname: str, fieldobj: Any, value: Any) -> Items:
     return items
 
 
-def _number_new(vocab: dict[Any, int], items: list[Any]) -> None:
-    """Number the items not yet in ``vocab`` (set operations: no Python loop per item)."""
+def _number_new(vocab: dict[Any, int], items: list[Any]) -> set[Any]:
+    """Number the items not yet in ``vocab`` (set operations: no Python loop per
+    item); the new ones, iterated in the order they were numbered."""
     new = set(items).difference(vocab)
     if new:
         vocab.update(zip(new, count(len(vocab)), strict=False))
+    return new
+
+
+def _numbers(vocab: dict[Any, int], items: list[Any]) -> NDArray[np.int32]:
+    """Each item's number in ``vocab``."""
+    return np.fromiter(map(vocab.__getitem__, items), np.int32, len(items))
 
 
 def _same(word: str) -> str:
@@ -695,7 +698,7 @@ class _FieldBuffer:
     def add(self, postings: FieldPostings, docmap: NDArray[np.int64]) -> None:
         vocab, terms = self.vocab, postings.terms
         _number_new(vocab, terms)
-        remap = np.fromiter(map(vocab.__getitem__, terms), np.int32, len(terms))
+        remap = _numbers(vocab, terms)
         self.chunks.append(
             FieldPostings(
                 terms=[],

@@ -113,8 +113,9 @@ _TYPECODES = {1: "B", 2: "H", 4: "I"}
 SMALL_LIST = 64  # postings up to which a list is encoded without numpy (below)
 
 
-def _packed_list(values: list[int], width: int) -> bytes:
-    packed = array(_TYPECODES[width], values)
+def _packed_list(values: list[Any], typecode: str) -> bytes:
+    """``values`` as little-endian ``array`` items of ``typecode``."""
+    packed = array(typecode, values)
     if sys.byteorder == "big":
         packed.byteswap()
     return packed.tobytes()
@@ -133,11 +134,11 @@ def encode_small(
     if ids[0] < 0 or min(gaps[1:], default=1) <= 0:
         raise ValueError("document numbers must be ascending")
     id_width = _width(max(gaps))
-    parts = [_packed_list(gaps, id_width)]
+    parts = [_packed_list(gaps, _TYPECODES[id_width])]
     count_width = pos_width = 0
     if counts is not None:
         count_width = _width(max(counts))
-        parts.append(_packed_list(counts, count_width))
+        parts.append(_packed_list(counts, _TYPECODES[count_width]))
     if all(w == 1.0 for w in weights):
         code = _W_ONES
     elif counts is not None and all(w == c for w, c in zip(weights, counts, strict=True)):
@@ -148,13 +149,10 @@ def encode_small(
         and (max(weights) < 2**32)
     ):
         code = _width(int(max(weights)))
-        parts.append(_packed_list([int(w) for w in weights], code))
+        parts.append(_packed_list([int(w) for w in weights], _TYPECODES[code]))
     else:
         code = _W_FLOAT
-        packed = array("f", weights)
-        if sys.byteorder == "big":
-            packed.byteswap()
-        parts.append(packed.tobytes())
+        parts.append(_packed_list(weights, "f"))
     if counts is not None:
         flat = list(positions)
         if len(flat) != sum(counts):
@@ -170,7 +168,7 @@ def encode_small(
         if pos_gaps and min(pos_gaps) < 0:
             raise ValueError("positions must be ascending within a posting")
         pos_width = _width(max(pos_gaps)) if pos_gaps else 1
-        parts.append(_packed_list(pos_gaps, pos_width))
+        parts.append(_packed_list(pos_gaps, _TYPECODES[pos_width]))
     header = _HEADER.pack(n, id_width, code, count_width, pos_width)
     return MAGIC + header + b"".join(parts)
 
@@ -464,16 +462,13 @@ class ArrayPostingsWriter(whoosh3.W3PostingsWriter):  # type: ignore[misc]  # un
         if isinstance(ids, list) and len(ids) <= SMALL_LIST and _exact_sum(weights):
             data = encode_small(ids, weights, counts, positions)
             _record_small_stats(terminfo, ids, weights, lengths)
-            start = self._postfile.tell()
-            self._postfile.write(data)
-            terminfo.set_extent(start, len(data))
-            return
-        import numpy as np
+        else:
+            import numpy as np
 
-        ids = np.asarray(ids, dtype=np.int64)
-        weights = np.asarray(weights, dtype=np.float64)
-        data = encode_postings(ids, weights, counts, positions)
-        _record_stats(terminfo, ids, weights, np.asarray(lengths, dtype=np.int64))
+            ids = np.asarray(ids, dtype=np.int64)
+            weights = np.asarray(weights, dtype=np.float64)
+            data = encode_postings(ids, weights, counts, positions)
+            _record_stats(terminfo, ids, weights, np.asarray(lengths, dtype=np.int64))
         start = self._postfile.tell()
         self._postfile.write(data)
         terminfo.set_extent(start, len(data))
