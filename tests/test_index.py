@@ -278,6 +278,7 @@ def test_noop_sync_uses_the_manifest_not_the_columns(
         raise AssertionError("columns were read although the manifest is current")
 
     monkeypatch.setattr(index_module, "_indexed_sources", no_columns)
+    _forget_listing(tmp_path / "ix")  # else the listing alone shows nothing changed
     report = sync_index(corpus, tmp_path / "ix")
     assert (report.unchanged, report.articles) == (2, 2)
 
@@ -290,12 +291,138 @@ def test_stale_manifest_is_ignored(corpus: Path, tmp_path: Path) -> None:
     data["commit"] = -1  # as if a crash came between a commit and the manifest update
     data["sources"] = {}
     manifest.write_text(json.dumps(data))
+    _forget_listing(ix)
     report = sync_index(corpus, ix)
     assert (report.added, report.unchanged, report.articles) == (0, 2, 2)
 
 
 def _manifest(ix: Path) -> Path:
     return ix / (ix / "CURRENT").read_text().strip() / "sources.json"
+
+
+def _forget_listing(ix: Path) -> None:
+    """Drop the last reindex's listing record: the next one compares file by file."""
+    meta = ix / (ix / "CURRENT").read_text().strip() / META
+    data = json.loads(meta.read_text())
+    data["listing"] = None
+    meta.write_text(json.dumps(data))
+
+
+def _no_opening(monkeypatch: pytest.MonkeyPatch) -> None:
+    from whoosh import index as whoosh_index
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the index was opened although the listing is unchanged")
+
+    monkeypatch.setattr(whoosh_index, "open_dir", refuse)
+
+
+def test_unchanged_listing_opens_neither_index_nor_manifest(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ix = tmp_path / "ix"
+    sync_index(corpus, ix)
+    _no_opening(monkeypatch)
+    report = sync_index(corpus, ix)
+    assert (report.full, report.changed, report.unchanged, report.articles) == (False, False, 2, 2)
+    assert sync_index(corpus, ix).unchanged == 2  # the no-op kept the record
+
+
+@pytest.mark.parametrize("change", ["touch", "edit", "add", "remove", "rename"])
+def test_any_change_to_the_listing_compares_in_full(
+    corpus: Path, tmp_path: Path, change: str
+) -> None:
+    ix = tmp_path / "ix"
+    sync_index(corpus, ix)
+    a = corpus / "a.txt"
+    if change == "touch":
+        os.utime(a, ns=(a.stat().st_atime_ns, a.stat().st_mtime_ns + 1_000_000))
+    elif change == "edit":
+        a.write_text(a.read_text().replace("trade", "tride"))  # same size
+    elif change == "add":
+        (corpus / "c.txt").write_text(focal_page("Gamma", "Cy Young", ["Gamma text."]))
+    elif change == "remove":
+        a.unlink()
+    else:
+        a.rename(corpus / "z.txt")
+    report = sync_index(corpus, ix)
+    expected = {
+        "touch": (0, 0, 0, 2),
+        "edit": (0, 1, 0, 1),
+        "add": (1, 0, 0, 2),
+        "remove": (0, 0, 1, 1),
+        "rename": (1, 0, 1, 1),
+    }[change]
+    assert (report.added, report.updated, report.removed, report.unchanged) == expected
+
+
+def test_a_commit_since_the_last_reindex_compares_in_full(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ix = tmp_path / "ix"
+    sync_index(corpus, ix)
+    sync_index(corpus, ix, optimize=True)  # commits after the listing was recorded
+    opened = []
+    from whoosh import index as whoosh_index
+
+    real_open = whoosh_index.open_dir
+    monkeypatch.setattr(
+        whoosh_index, "open_dir", lambda *a, **k: opened.append(a) or real_open(*a, **k)
+    )
+    assert sync_index(corpus, ix).unchanged == 2
+    assert opened  # compared in full, then recorded again
+    opened.clear()
+    assert sync_index(corpus, ix).unchanged == 2 and not opened
+
+
+def test_unchanged_listing_reports_known_skips_as_a_full_comparison_does(
+    write_corpus: WriteCorpus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = write_corpus(
+        {
+            "a.txt": focal_page("Alpha", "Ann Lee", ["Alpha text about trade."]),
+            "empty.html": "",
+            "junk.warc": "not a capture at all\n",
+        }
+    )
+    ix = tmp_path / "ix"
+    first = sync_index(corpus, ix)
+    assert len(first.skipped) == 2
+    _forget_listing(ix)
+    full = sync_index(corpus, ix)  # compares file by file, records the listing again
+    with monkeypatch.context() as patched:
+        _no_opening(patched)
+        quick = sync_index(corpus, ix)
+    assert quick.skipped == full.skipped and len(quick.skipped) == 2
+    assert all("skipped before" in why for _, why in quick.skipped)
+    assert (quick.articles, quick.unchanged) == (full.articles, full.unchanged) == (1, 1)
+
+
+def test_lost_skip_record_compares_in_full(write_corpus: WriteCorpus, tmp_path: Path) -> None:
+    corpus = write_corpus({"a.txt": focal_page("Alpha", "Ann Lee", ["Alpha text."]), "e.html": ""})
+    ix = tmp_path / "ix"
+    sync_index(corpus, ix)
+    (ix / (ix / "CURRENT").read_text().strip() / "skipped.json").unlink()
+    report = sync_index(corpus, ix)  # reads the skipped file again, as before the record
+    assert len(report.skipped) == 1 and "skipped before" not in report.skipped[0][1]
+
+
+def test_latest_commit_is_whoosh_s(corpus: Path, tmp_path: Path) -> None:
+    from whoosh import index as whoosh_index
+
+    from focal_search.index import _latest_commit
+
+    ix = tmp_path / "ix"
+    sync_index(corpus, ix)
+    (corpus / "c.txt").write_text(focal_page("Gamma", "Cy Young", ["Gamma text."]))
+    sync_index(corpus, ix)
+    generation = ix / (ix / "CURRENT").read_text().strip()
+    opened = whoosh_index.open_dir(str(generation))
+    try:
+        assert _latest_commit(generation) == opened.latest_generation() >= 1
+    finally:
+        opened.close()
+    assert _latest_commit(tmp_path / "nowhere") == -1
 
 
 def test_manifest_records_a_single_article_file_by_its_fingerprint(
@@ -318,6 +445,7 @@ def test_damaged_manifest_entry_reads_the_columns(
     data = json.loads(manifest.read_text())
     data["sources"]["a.txt"] = damage
     manifest.write_text(json.dumps(data))
+    _forget_listing(ix)
     report = sync_index(corpus, ix)
     assert (report.added, report.unchanged, report.articles) == (0, 2, 2)
 
