@@ -849,7 +849,13 @@ class _Builder:
     postings buffered, spilled as sorted runs when over budget, merged at the end."""
 
     def __init__(
-        self, codec: Any, storage: Any, indexname: str, schema: Any, compound: bool
+        self,
+        codec: Any,
+        storage: Any,
+        indexname: str,
+        schema: Any,
+        compound: bool,
+        tempname: str | None = None,
     ) -> None:
         self.codec = codec
         self.storage = storage
@@ -865,7 +871,7 @@ class _Builder:
         self.doc_count = 0
         self.buffers: dict[str, _FieldBuffer] = {}
         self.nbytes = 0
-        self.tempdir = storage.temp_storage(f"{indexname}.tmp")
+        self.tempdir = storage.temp_storage(tempname or f"{indexname}.tmp")
         self.runs: dict[str, list[_Run]] = {}  # each field's runs, in document order
         self.spills = 0
 
@@ -1257,7 +1263,7 @@ def _write_chunk(
     writer.add_rows([prefix + term for term in terms], rows, size)
 
 
-# -- the rebuild -----------------------------------------------------------------
+# -- the rebuild and the update --------------------------------------------------
 
 
 def write_all(
@@ -1276,34 +1282,127 @@ def write_all(
     bookkeeping of ``index._apply`` (``indexed``, ``skips``, ``report``, callbacks)."""
     from whoosh.index import TOC, LockError, clean_files
 
-    from .codec import FocalCodec
-    from .index import _document, _lang_counts, _Outcome, _record_file, _skip_sink
-
-    if procs is None:
-        big = len(files) >= MIN_FILES or sum(f.size for f in files) >= MIN_BYTES
-        procs = PROCS if big else 1
     storage, indexname = ix.storage, ix.indexname
     lock = ix.lock("WRITELOCK")
     if not lock.acquire():
         raise LockError
-    codec = FocalCodec()
-    _arrays_mapped()
     info = ix._read_toc()
-    schema = info.schema
-    builder: _Builder | None = None
-    main_language = language.MainLanguage(lambda: _lang_counts(ix, files))
-    skip_sink = _skip_sink(report, callbacks.on_skip)
-    budget = (BUDGET_MB if budget_mb is None else budget_mb) * 1024 * 1024
-    done = 0
+    adding = _Adding(ix, info.schema, f"{indexname}.tmp", compound)
     try:
+        adding.index(files, indexed, report, callbacks, skips, procs, budget_mb)
+        segment = adding.finish()
+        if segment is not None:
+            generation = info.generation + 1
+            TOC(info.schema, [segment], generation).write(storage, indexname)
+            clean_files(storage, indexname, generation, [segment])
+    finally:
+        adding.close()
+        lock.release()
+
+
+def write_changes(
+    ix: Any,
+    files: list[CorpusFile],
+    indexed: MutableMapping[str, _Source],
+    report: SyncReport,
+    callbacks: _Callbacks,
+    skips: dict[str, _Skip],
+    gone: list[str],
+    *,
+    procs: int | None = None,
+    budget_mb: float | None = None,
+) -> None:
+    """Update the index ``ix`` with one commit, as ``index._apply`` does: the earlier
+    articles of ``files`` and of the ``gone`` sources are deleted, and ``files`` are
+    indexed into one new segment written by this module. Whoosh's writer does the
+    deletions and its merge policy, so the segments kept are those its own commit
+    would keep; only the new articles skip its per-posting pool (at 100k pages, a
+    1%-changed update spent most of its time there)."""
+    from .index import WRITER_MB
+    from .parallel import CompressedSegmentWriter
+
+    writer = CompressedSegmentWriter(ix, limitmb=WRITER_MB)
+    # Its own temporary folder: Whoosh's writer destroys "MAIN.tmp" when it finishes.
+    adding = _Adding(ix, writer.schema, f"{ix.indexname}.bulk.tmp", compound=writer.compound)
+    try:
+        searcher = writer.searcher()  # one for all deletions (each opened its own)
+        for source in [f.id for f in files if f.id in indexed] + list(gone):
+            writer.delete_by_term("source", source, searcher=searcher)
+        adding.index(files, indexed, report, callbacks, skips, procs, budget_mb)
+        for source in gone:
+            report.removed += len(indexed.pop(source).ids)
+        new = adding.finish()
+        # What SegmentWriter.commit does, with the new segment added to the list, and
+        # without the segments whose every article is now deleted (Whoosh keeps them:
+        # an archive updated often kept every replaced page on disk).
+        segments = [s for s in writer._merge_segments(None, None, None) if s.doc_count()]
+        if writer._added:  # small segments merged by the policy
+            segments.append(writer._finalize_segment())
+        else:
+            writer._close_segment()
+        if new is not None:
+            segments.append(new)
+        writer._commit_toc(segments)
+    except BaseException:
+        adding.close()
+        adding.discard()
+        writer.cancel()
+        raise
+    adding.close()
+    writer._finish()
+
+
+class _Adding:
+    """New articles going into one new segment of ``ix``, analysed in worker
+    processes for a large run; the segment is begun with the first article."""
+
+    def __init__(self, ix: Any, schema: Any, tempname: str, compound: bool) -> None:
+        from .codec import FocalCodec
+
+        self.ix = ix
+        self.schema = schema
+        self.tempname = tempname
+        self.compound = compound
+        self.codec = FocalCodec()
+        self.builder: _Builder | None = None
+
+    def _builder(self) -> _Builder:
+        if self.builder is None:
+            ix = self.ix
+            self.builder = _Builder(
+                self.codec, ix.storage, ix.indexname, self.schema, self.compound, self.tempname
+            )
+        return self.builder
+
+    def index(
+        self,
+        files: list[CorpusFile],
+        indexed: MutableMapping[str, _Source],
+        report: SyncReport,
+        callbacks: _Callbacks,
+        skips: dict[str, _Skip],
+        procs: int | None,
+        budget_mb: float | None,
+    ) -> None:
+        """Read and analyse ``files``; add their articles; keep the bookkeeping."""
+        from .index import _document, _lang_counts, _Outcome, _record_file, _sha, _skip_sink
+
+        if procs is None:
+            big = len(files) >= MIN_FILES or sum(f.size for f in files) >= MIN_BYTES
+            procs = PROCS if big else 1
+        _arrays_mapped()
+        ix = self.ix
+        main_language = language.MainLanguage(lambda: _lang_counts(ix, files))
+        skip_sink = _skip_sink(report, callbacks.on_skip)
+        budget = (BUDGET_MB if budget_mb is None else budget_mb) * 1024 * 1024
+        done = 0
         for batch in _batches(files, procs):
             docmap = np.empty(len(batch.analysed.records), np.int64)
             read = files[done : done + len(batch.files)]
             for result, file in zip(batch.files, read, strict=True):
                 done += 1
                 for entry in result.articles:
-                    if builder is None:
-                        builder = _Builder(codec, storage, indexname, schema, compound)
+                    builder = self._builder()
                     if isinstance(entry, tuple):
                         local, lang = entry
                         main_language.resolve(lang)  # counted, as _apply does
@@ -1317,7 +1416,9 @@ def write_all(
                 if result.skipped:
                     skip_sink(file.path, result.skipped)
                 new_ids = set(result.ids)
-                report.count_file(set(), new_ids, same=False)
+                old = indexed.get(file.id)
+                same = old is not None and _sha(old.fingerprint) == result.sha
+                report.count_file(old.ids if old else set(), new_ids, same=same)
                 outcome = _Outcome(
                     result.skipped, result.retry, result.records_skipped, result.warnings
                 )
@@ -1332,17 +1433,28 @@ def write_all(
                     callbacks=callbacks,
                     progress=(done, len(files)),
                 )
-            if builder is not None:
-                builder.add_postings(batch.analysed, docmap)
-                if builder.nbytes >= budget:
-                    builder.spill()
-        if builder is not None:
-            segment = builder.finish()
-            generation = info.generation + 1
-            TOC(schema, [segment], generation).write(storage, indexname)
-            clean_files(storage, indexname, generation, [segment])
-    finally:
-        if builder is not None:
-            builder.close()
-        storage.temp_storage(f"{indexname}.tmp").destroy()
-        lock.release()
+            if self.builder is not None:
+                self.builder.add_postings(batch.analysed, docmap)
+                if self.builder.nbytes >= budget:
+                    self.builder.spill()
+
+    def finish(self) -> Any:
+        """The new segment, written out (None when no article was added)."""
+        return None if self.builder is None else self.builder.finish()
+
+    def close(self) -> None:
+        if self.builder is not None:
+            self.builder.close()
+        self.ix.storage.temp_storage(self.tempname).destroy()
+
+    def discard(self) -> None:
+        """Delete the new segment's files (after close): no commit names it. (Whoosh's
+        next commit would, but an update that keeps failing would fill the disk.)"""
+        if self.builder is None:
+            return
+        storage = self.ix.storage
+        try:
+            for name in self.builder.segment.list_files(storage):
+                storage.delete_file(name)
+        except OSError:
+            pass  # the error being raised matters more; the next commit cleans up

@@ -63,7 +63,7 @@ RETIRE_GRACE = 60.0  # seconds a replaced generation is kept for readers still u
 PARALLEL = (os.cpu_count() or 1) > 1
 PARALLEL_MIN_FILES = 1000
 PARALLEL_MIN_BYTES = 50 * 1024 * 1024
-BULK = True  # full rebuilds through the bulk writer (bulk.py) rather than Whoosh's
+BULK = True  # rebuilds and updates through the bulk writer (bulk.py) rather than Whoosh's
 
 # (done, total) after each corpus file is processed.
 ProgressFn = Callable[[int, int], None]
@@ -348,7 +348,12 @@ def _update(corpus: Path, folder: Path, generation: Path, callbacks: _Callbacks)
             indexed.articles(f.id) for f in to_read if f.id in indexed and f.id not in changed
         )
         gone = [source for source in indexed if source not in seen]
-        _apply(ix, todo, indexed, report, callbacks, gone=gone, skips=skips)
+        if BULK and (todo or gone):
+            from .bulk import write_changes
+
+            write_changes(ix, todo, indexed, report, callbacks, skips, gone)
+        else:
+            _apply(ix, todo, indexed, report, callbacks, gone=gone, skips=skips)
         for source in [s for s in skips if s not in seen]:
             del skips[source]
         if skips != known:

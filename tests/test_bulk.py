@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 from pathlib import Path
 from typing import Any
 
@@ -411,3 +412,94 @@ def test_a_run_read_back_in_pieces_is_what_was_spilled(
     assert np.concatenate(seen_docs).tolist() == (docs * 3 + 200_000).tolist()
     assert np.concatenate(seen_positions).tolist() == positions.tolist()
     assert not list(tmp_path.iterdir())
+
+
+def _change(corpus: Path) -> None:
+    """Edit two pages and a capture file, remove one page, add one, touch one."""
+    first = corpus / "www.focal.ca/en/pub/01-river-notes.txt"
+    first.write_text(first.read_text().replace("salt", "pepper"), encoding="utf-8")
+    second = corpus / "www.focal.ca/fr/pub/7-fleuves.txt"
+    second.write_text(second.read_text() + "\nLes ponts aussi.\n", encoding="utf-8")
+    (corpus / "captures/harbour-2011.warc.gz").write_bytes(
+        Warc()
+        .response(
+            "https://harbour.example/en/tides/",
+            html_page("Tide tables", ["Neap tides leave the ferries below the quay."]),
+            date="2011-04-01T10:00:00Z",
+        )
+        .bytes()
+    )
+    (corpus / "www.focal.ca/en/pub/02-river-notes.txt").unlink()
+    (corpus / "www.focal.ca/en/pub/99-new.txt").write_text(
+        focal_page("A new page", "Olu Reyes", ["Ferries at dawn, salt at dusk."]), encoding="utf-8"
+    )
+    touched = corpus / "www.focal.ca/en/pub/03-river-notes.txt"
+    os.utime(touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 10**9))
+
+
+@pytest.mark.parametrize("workers", [False, True])
+def test_bulk_update_equals_whoosh_update(
+    write_corpus: WriteCorpus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: bool
+) -> None:
+    if workers:
+        monkeypatch.setattr(bulk, "MIN_FILES", 2)
+        monkeypatch.setattr(bulk, "BATCH_FILES", 2)
+    corpus = write_corpus(_pages())
+    _build_both(corpus, tmp_path, monkeypatch)
+    _change(corpus)
+    reports = {}
+    for name, flag in (("whoosh", False), ("bulk", True)):
+        monkeypatch.setattr(index_module, "BULK", flag)
+        heard: list[Any] = []
+        report = sync_index(
+            corpus,
+            tmp_path / name,
+            on_skip=lambda p, r, heard=heard: heard.append((p, r)),
+            on_progress=lambda d, t, heard=heard: heard.append((d, t)),
+        )
+        report.seconds = 0.0
+        reports[name] = (report, heard)
+    assert reports["bulk"] == reports["whoosh"]
+    report = reports["bulk"][0]
+    assert (report.added, report.updated, report.removed) == (1, 3, 1) and report.unchanged
+    _assert_same(tmp_path / "whoosh", tmp_path / "bulk")
+    assert _segments(tmp_path / "bulk") == 2
+    assert multiprocessing.active_children() == []
+
+
+def test_update_drops_segments_whose_articles_are_all_replaced(
+    write_corpus: WriteCorpus, tmp_path: Path
+) -> None:
+    corpus = write_corpus(_pages())
+    ix = tmp_path / "ix"
+    sync_index(corpus, ix)
+    page = corpus / "www.focal.ca/en/pub/01-river-notes.txt"
+    for word in ("pepper", "saffron", "cumin"):
+        page.write_text(focal_page("River notes 1", "Ada Moss", [f"Crates of {word}."]))
+        assert sync_index(corpus, ix).updated == 1
+        assert _segments(ix) == 2  # the first build's, and this update's
+    content = index_content(ix)
+    assert content["doc_count"] == content["doc_count_all"] - 1  # the first version
+    stored = [s for s in content["stored"] if s["id"].endswith("01-river-notes.txt")]
+    assert len(stored) == 2 and "cumin" in stored[-1]["body"]
+
+
+def test_failed_update_leaves_the_last_commit(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ix = tmp_path / "ix"
+    sync_index(corpus, ix)
+    before = index_content(ix)
+    _change(corpus)
+
+    def broken(self: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(bulk._Builder, "finish", broken)
+    with pytest.raises(IndexWriteError):
+        sync_index(corpus, ix)
+    assert index_content(ix) == before
+    leftovers = {p.name for p in _generation(ix).iterdir() if p.name.endswith(".tmp")}
+    assert not leftovers and _segments(ix) == 1  # the half-written segment's file removed
+    monkeypatch.undo()
+    assert sync_index(corpus, ix).added == 1
