@@ -28,7 +28,7 @@ import signal
 import time
 from array import array
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -442,11 +442,12 @@ def _init_worker(parent_pid: int) -> None:
     analysis.MEMO_WORDS = min(analysis.MEMO_WORDS, WORKER_MEMO_WORDS)
 
 
-def _batches(files: list[CorpusFile], procs: int) -> Iterator[Batch]:
+def _batches(files: Sequence[CorpusFile], procs: int) -> Iterator[Batch]:
     """The analysed batches, in file order: from ``procs`` worker processes, or from
     this process for a small corpus."""
-    chunks = [files[i : i + BATCH_FILES] for i in range(0, len(files), BATCH_FILES)]
-    if procs <= 1 or len(chunks) <= 1:
+    # Sliced as they are sent: a compact listing makes its CorpusFiles then.
+    chunks = (list(files[i : i + BATCH_FILES]) for i in range(0, len(files), BATCH_FILES))
+    if procs <= 1 or len(files) <= BATCH_FILES:
         for chunk in chunks:
             yield analyse_batch(chunk)
         return
@@ -456,7 +457,7 @@ def _batches(files: list[CorpusFile], procs: int) -> Iterator[Batch]:
     )
     finished = False
     try:
-        todo = iter(chunks)
+        todo = chunks
         # The first submission forks the workers from this process's heap, which at
         # archive scale holds a million listed files. Frozen, that heap is never
         # visited by the workers' garbage collections, so its pages stay shared
@@ -1268,7 +1269,7 @@ def _write_chunk(
 
 def write_all(
     ix: Any,
-    files: list[CorpusFile],
+    files: Sequence[CorpusFile],
     indexed: MutableMapping[str, _Source],
     report: SyncReport,
     callbacks: _Callbacks,
@@ -1376,7 +1377,7 @@ class _Adding:
 
     def index(
         self,
-        files: list[CorpusFile],
+        files: Sequence[CorpusFile],
         indexed: MutableMapping[str, _Source],
         report: SyncReport,
         callbacks: _Callbacks,

@@ -21,7 +21,7 @@ import shlex
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -287,7 +287,7 @@ def _rebuild(corpus: Path, folder: Path, callbacks: _Callbacks) -> SyncReport:
 
     from whoosh import index as whoosh_index
 
-    from .extract import walk_corpus
+    from .extract import CorpusListing, walk_corpus
     from .schema import build_schema
 
     report = SyncReport(full=True)
@@ -296,8 +296,8 @@ def _rebuild(corpus: Path, folder: Path, callbacks: _Callbacks) -> SyncReport:
     try:
         new_gen.chmod(0o777 & ~_umask())  # mkdtemp makes it private: others could not read it
         ix = whoosh_index.create_in(str(new_gen), build_schema())
-        files = list(walk_corpus(corpus, on_error=_skip_sink(report, callbacks.on_skip)))
-        indexed = _Manifest({})
+        files = CorpusListing(walk_corpus(corpus, on_error=_skip_sink(report, callbacks.on_skip)))
+        indexed = _SpooledManifest(new_gen / f"{MANIFEST}.part")
         skips: dict[str, _Skip] = {}
         if BULK:
             from .bulk import write_all
@@ -380,7 +380,7 @@ class _Listing:
     comparing them entry by entry was a third of a no-op reindex)."""
 
     @staticmethod
-    def digest(files: list[CorpusFile]) -> str:
+    def digest(files: Sequence[CorpusFile]) -> str:
         import hashlib
         from array import array
 
@@ -395,7 +395,7 @@ class _Listing:
 
     @staticmethod
     def after(
-        files: list[CorpusFile],
+        files: Sequence[CorpusFile],
         commit: int,
         indexed: Mapping[str, _Source],
         skips: dict[str, _Skip],
@@ -405,11 +405,12 @@ class _Listing:
         next time (it could not be opened), which a same listing would not show."""
         if report.retry:
             return None
-        articles = (
-            sum(map(indexed.articles, indexed))
-            if isinstance(indexed, _Manifest)
-            else sum(len(source.ids) for source in indexed.values())
-        )
+        if isinstance(indexed, _SpooledManifest):
+            articles = indexed.articles
+        elif isinstance(indexed, _Manifest):
+            articles = sum(map(indexed.articles, indexed))
+        else:
+            articles = sum(len(source.ids) for source in indexed.values())
         return {
             "digest": _Listing.digest(files),
             "commit": commit,
@@ -522,6 +523,48 @@ class _Manifest(MutableMapping[str, _Source]):
         return self._entries
 
 
+class _SpooledManifest(MutableMapping[str, _Source]):
+    """A rebuild's manifest, written to a file entry by entry as sources are read: a
+    rebuild records each source once and reads none back, and a million entries kept
+    in memory were 180 MB of the build's peak. Reading an entry finds nothing."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._file = path.open("w", encoding="utf-8")
+        self._count = 0
+        self.articles = 0  # recorded so far
+
+    def __setitem__(self, source: str, value: _Source) -> None:
+        entry = json.dumps(_recorded(source, value), ensure_ascii=False)
+        separator = ", " if self._count else ""
+        self._file.write(f"{separator}{json.dumps(source, ensure_ascii=False)}: {entry}")
+        self._count += 1
+        self.articles += len(value.ids)
+
+    def __getitem__(self, source: str) -> _Source:
+        raise KeyError(source)  # written out: see the class's note
+
+    def __delitem__(self, source: str) -> None:
+        raise KeyError(source)
+
+    def __iter__(self) -> Iterator[str]:
+        raise TypeError("a spooled manifest is written, not read")
+
+    def __len__(self) -> int:
+        return self._count
+
+    def save(self, path: Path, commit: int) -> None:
+        """Write the manifest file (as ``_save_manifest`` does) from the spool."""
+        self._file.close()
+        tmp = path.with_name(f"{path.name}.tmp")
+        with tmp.open("w", encoding="utf-8") as out, self._path.open(encoding="utf-8") as spool:
+            out.write(f'{{"commit": {commit}, "sources": {{')
+            shutil.copyfileobj(spool, out)
+            out.write("}}")
+        os.replace(tmp, path)
+        self._path.unlink()
+
+
 def _recorded(source: str, entry: _Source) -> str | list[Any]:
     if entry.ids == {source}:
         return entry.fingerprint
@@ -548,7 +591,7 @@ class _Skip:
 
 def _apply(
     ix: Any,
-    files: list[CorpusFile],
+    files: Sequence[CorpusFile],
     indexed: MutableMapping[str, _Source],
     report: SyncReport,
     callbacks: _Callbacks,
@@ -678,7 +721,7 @@ def _record_file(
         callbacks.on_progress(*progress)
 
 
-def _lang_counts(ix: Any, files: list[CorpusFile]) -> Counter[str]:
+def _lang_counts(ix: Any, files: Sequence[CorpusFile]) -> Counter[str]:
     """Articles per language already in the index (read from the column), plus the
     files of this run whose path names a language (``/fr/``): known before reading."""
     from .extract.location import lang_from_id, lang_from_name
@@ -744,6 +787,9 @@ def _load_manifest(generation: Path, ix: Any) -> _Manifest | None:
 def _save_manifest(generation: Path, ix: Any, indexed: Mapping[str, _Source]) -> None:
     """Record the sources after a commit: a no-op reindex of a large archive then
     costs a walk of the corpus and this file, not a scan of the index's columns."""
+    if isinstance(indexed, _SpooledManifest):
+        indexed.save(generation / MANIFEST, ix.latest_generation())
+        return
     sources = (
         indexed.recorded()
         if isinstance(indexed, _Manifest)

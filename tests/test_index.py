@@ -469,3 +469,25 @@ def test_manifest_of_the_earlier_layout_is_still_read(
     (corpus / "a.txt").write_text((corpus / "a.txt").read_text() + "\nMore text.\n")
     report = sync_index(corpus, ix)
     assert (report.updated, report.unchanged, report.articles) == (1, 1, 2)
+
+
+def test_compact_listing_gives_back_the_walk(tmp_path: Path) -> None:
+    from focal_search.extract import CorpusFile, CorpusListing, walk_corpus
+
+    corpus = tmp_path / "corpus"
+    for rel in ("a.txt", "sub/b.html", "sub/ñandú.txt", "z/c.warc"):
+        (corpus / rel).parent.mkdir(parents=True, exist_ok=True)
+        (corpus / rel).write_text("x" * len(rel))
+    os.close(os.open(os.fsencode(corpus) + b"/bad-\xff.txt", os.O_CREAT | os.O_WRONLY))
+    walked = list(walk_corpus(corpus))
+    listing = CorpusListing(walked)
+    assert len(listing) == len(walked) == 5
+    assert list(listing) == walked and listing[1:4] == walked[1:4] and listing[::2] == walked[::2]
+    assert listing[-1] == walked[-1] and listing[0].path == walked[0].path
+    odd = next(f for f in listing if "\\xff" in f.id)  # its location is not root + id
+    assert odd.path.exists() and odd == next(f for f in walked if "\\xff" in f.id)
+    with pytest.raises(IndexError):
+        listing[5]
+    elsewhere = CorpusFile("/elsewhere/x.txt", "x.txt", 1, 2)
+    assert list(CorpusListing([elsewhere, *walked[:1]])) == [elsewhere, walked[0]]
+    assert list(CorpusListing([])) == []

@@ -11,12 +11,13 @@ import hashlib
 import logging
 import os
 import stat
-from collections.abc import Callable, Iterable, Iterator
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
 from operator import attrgetter
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, overload
 
 from ..documents import Article
 from .location import valid_url
@@ -26,6 +27,7 @@ from .text import CannotOpen, SkipFile
 __all__ = [
     "CannotOpen",
     "CorpusFile",
+    "CorpusListing",
     "ReadLog",
     "SkipFile",
     "load_source",
@@ -99,6 +101,57 @@ class CorpusFile:
     def stamp(self) -> str:
         """What a stat can tell about the content: if it is unchanged, so is the file."""
         return f"{self.size}:{self.mtime_ns}"
+
+
+class CorpusListing(Sequence[CorpusFile]):
+    """A listing of corpus files kept compactly: ids as one UTF-8 buffer with offsets,
+    sizes and times as arrays; each CorpusFile is made when asked for. A rebuild
+    holds its listing to the end, and a million CorpusFile objects with their id
+    strings were 290 MB of its peak; this is about 100 bytes a file."""
+
+    def __init__(self, files: Iterable[CorpusFile]) -> None:
+        self._ids = bytearray()
+        self._ends = array("q")
+        self._sizes = array("q")
+        self._times = array("q")
+        self._root = ""
+        self._elsewhere: dict[int, str] = {}  # location, when not the root + the id
+        for n, file in enumerate(files):
+            if n == 0:
+                self._root = file._root
+            if file._root != self._root or not file._root:
+                self._elsewhere[n] = file.location
+            self._ids += file.id.encode("utf-8", "surrogatepass")
+            self._ends.append(len(self._ids))
+            self._sizes.append(file.size)
+            self._times.append(file.mtime_ns)
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def _file(self, n: int) -> CorpusFile:
+        start = self._ends[n - 1] if n else 0
+        ident = self._ids[start : self._ends[n]].decode("utf-8", "surrogatepass")
+        location = self._elsewhere.get(n) or self._root + ident
+        return CorpusFile(location, ident, self._sizes[n], self._times[n], self._root)
+
+    @overload
+    def __getitem__(self, index: int) -> CorpusFile: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[CorpusFile]: ...
+
+    def __getitem__(self, index: int | slice) -> CorpusFile | list[CorpusFile]:
+        if isinstance(index, slice):
+            return [self._file(n) for n in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("corpus listing index out of range")
+        return self._file(index)
+
+    def __iter__(self) -> Iterator[CorpusFile]:
+        return map(self._file, range(len(self)))
 
 
 def walk_corpus(root: Path, on_error: ErrorSink | None = None) -> Iterator[CorpusFile]:
