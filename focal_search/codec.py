@@ -548,14 +548,14 @@ class ArrayMatcher(ListMatcher):  # type: ignore[misc]  # whoosh is untyped here
 
 class CompactTermIndex(filetables.OrderedHashWriter):  # type: ignore[misc]  # untyped
     """Whoosh's term dictionary writer, writing the same bytes, but holding each
-    term's (hash, position) in two arrays (12 bytes) rather than a tuple in one of
-    256 lists (about 120 bytes): the dictionary of a 100k-page archive has 750,000
-    terms (ids, URLs and fingerprints are one each), and those tuples were most of a
-    build's memory at its end."""
+    term's hash in an array (4 bytes; its position is in the writer's ordered
+    index already) rather than a (hash, position) tuple in one of 256 lists (about
+    120 bytes): the dictionary of a 100k-page archive has 750,000 terms (ids, URLs
+    and fingerprints are one each), and those tuples were most of a build's memory
+    at its end."""
 
     lastkey: bytes
     hashes: array[int]
-    positions: array[int]
 
     @classmethod
     def adopt(cls, writer: filetables.OrderedHashWriter) -> CompactTermIndex:
@@ -565,7 +565,6 @@ class CompactTermIndex(filetables.OrderedHashWriter):  # type: ignore[misc]  # u
         writer.__class__ = cls
         writer.buckets = []
         writer.hashes = array("I")
-        writer.positions = array("q")
         return writer  # type: ignore[no-any-return]
 
     def add(self, key: bytes, value: bytes) -> None:
@@ -579,14 +578,14 @@ class CompactTermIndex(filetables.OrderedHashWriter):  # type: ignore[misc]  # u
         dbfile.write(value)
         # filetables.md5_hash, without its hex string
         self.hashes.append(int.from_bytes(md5(key, usedforsecurity=False).digest()[12:], "big"))
-        self.positions.append(pos)
         self.lastkey = key
 
     def _write_hashes(self) -> None:
         # HashWriter._write_hashes: 256 open-addressing tables, keys in order of
         # addition, probing forward; an empty slot is (0, 0).
-        dbfile, hashes, positions = self.dbfile, self.hashes, self.positions
-        buckets: list[array[int]] = [array("q") for _ in range(256)]
+        dbfile, hashes, positions = self.dbfile, self.hashes, self.index.array
+        # Term numbers, 4 bytes each: a dictionary has far fewer than 2**32 terms.
+        buckets: list[array[int]] = [array("I") for _ in range(256)]
         for i, h in enumerate(hashes):
             buckets[h & 255].append(i)
         for members in buckets:
