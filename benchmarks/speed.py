@@ -101,6 +101,9 @@ def main() -> None:
         action="store_true",
         help="keep an index already built in --work (query figures only; build figures blank)",
     )
+    parser.add_argument(
+        "--no-tantivy", action="store_true", help="skip the tantivy peer (10 min at 1M pages)"
+    )
     parser.add_argument("--opensearch", metavar="URL", help="also measure this cluster")
     parser.add_argument("--opensearch-only", action="store_true", help="only the cluster")
     args = parser.parse_args()
@@ -109,7 +112,9 @@ def main() -> None:
         sys.exit("focal-search is not installed (pip install .)")
     for size in args.sizes:
         if not args.opensearch_only:
-            run_size(size, args.work, exe, args.cold_runs, reuse=args.reuse)
+            run_size(
+                size, args.work, exe, args.cold_runs, reuse=args.reuse, tantivy=not args.no_tantivy
+            )
         if args.opensearch:
             run_opensearch(size, args.work, exe, args.cold_runs, args.opensearch.rstrip("/"))
 
@@ -153,7 +158,9 @@ def run_opensearch(size: int, work: Path, exe: str, cold_runs: int, base: str) -
         print(f"  {label:26} {value:>16}  {note}")
 
 
-def run_size(size: int, work: Path, exe: str, cold_runs: int, *, reuse: bool = False) -> None:
+def run_size(
+    size: int, work: Path, exe: str, cold_runs: int, *, reuse: bool = False, tantivy: bool = True
+) -> None:
     corpus = corpus_of(size, work)
     corpus_mb = tree_bytes(corpus) / 1e6
     index = work / f"index-{size}"
@@ -210,7 +217,7 @@ def run_size(size: int, work: Path, exe: str, cold_runs: int, *, reuse: bool = F
     peers.append(
         ("SQLite FTS5 warm p50", f"{fts_p50:.1f} ms", f"focal-search / FTS5 = {p50 / fts_p50:.2f}")
     )
-    tv = tantivy_peer(corpus, work / f"tantivy-{size}")
+    tv = tantivy_peer(corpus, work / f"tantivy-{size}") if tantivy else None
     if tv is not None:
         peers.append(("tantivy build", f"{tv[0]:.1f} s", f"{size / tv[0]:,.0f} docs/s"))
         peers.append(
