@@ -182,6 +182,39 @@ def test_ctrl_c_stops_cleanly_with_130(write_corpus: WriteCorpus, tmp_path: Path
     assert len([p for p in index.iterdir() if p.name.startswith("gen-")]) == 1  # cleaned up
 
 
+def test_ctrl_c_during_an_update_keeps_the_last_commit(
+    write_corpus: WriteCorpus, tmp_path: Path
+) -> None:
+    corpus = corpus_of(write_corpus, 1500)
+    index = tmp_path / "ix"
+    env = {**os.environ, "FOCAL_SEARCH_CORPUS": str(corpus), "FOCAL_SEARCH_INDEX": str(index)}
+    subprocess.run([*PYTHON, "reindex"], env=env, check=True, capture_output=True)
+    before = indexed_ids(index)
+    generation = index / (index / "CURRENT").read_text().strip()
+    segments = sorted(p.name for p in generation.glob("*.seg"))
+    for path in corpus.rglob("*.txt"):  # every file changed: the update uses the workers
+        path.write_text(path.read_text().replace("Ann Lee", "Ann Leigh"))
+    started = time.monotonic()
+    probe = [*PYTHON, "reindex", "--index", str(tmp_path / "probe")]
+    subprocess.run(probe, env=env, check=True, capture_output=True)
+    span = time.monotonic() - started
+    proc = subprocess.Popen(
+        [*PYTHON, "reindex"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    time.sleep(span / 2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    if proc.returncode == 0:
+        pytest.skip("the update finished before the interrupt came (loaded machine)")
+    assert proc.returncode == 130 and "Traceback" not in err
+    assert indexed_ids(index) == before
+    # Nothing of the abandoned update is left: no new segment, no temporary folder.
+    assert sorted(p.name for p in generation.glob("*.seg")) == segments
+    assert not [p for p in generation.iterdir() if p.name.endswith(".tmp")]
+    report = sync_index(corpus, index)
+    assert report.updated == len(before) and indexed_ids(index) == before
+
+
 def test_disk_full_keeps_previous_index(
     write_corpus: WriteCorpus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
