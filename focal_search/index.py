@@ -342,7 +342,8 @@ def _update(corpus: Path, folder: Path, generation: Path, callbacks: _Callbacks)
         skips = _load_skips(generation)
         known = dict(skips)
         to_read = _without_known_skips(files, indexed, skips, _skip_sink(report, callbacks.on_skip))
-        todo = [f for f in to_read if indexed.stamp(f.id) != f.stamp]
+        again = _small_segment_sources(ix) if BULK else set()
+        todo = [f for f in to_read if indexed.stamp(f.id) != f.stamp or f.id in again]
         changed = {f.id for f in todo}
         report.unchanged = sum(
             indexed.articles(f.id) for f in to_read if f.id in indexed and f.id not in changed
@@ -370,6 +371,32 @@ def _update(corpus: Path, folder: Path, generation: Path, callbacks: _Callbacks)
         ix.close()
     _write_meta(generation, corpus, created=False, duplicates=duplicates, listing=listing)
     return report
+
+
+MAX_SEGMENTS = 8  # beyond this many, an update folds the small segments into its own
+SMALL_SEGMENT = 1 / 8  # "small": holding less than this share of the live articles
+
+
+def _small_segment_sources(ix: Any) -> set[str]:
+    """The sources to read again so that the update's new segment takes in the small
+    segments' articles, when updates have left more than MAX_SEGMENTS: each update
+    adds a segment, Whoosh's merge policy never merges one of a few hundred articles
+    beside a large one, and each segment costs every query a lookup per term. Their
+    files are unchanged, so reading them again (in the workers, as any change) gives
+    the same articles, and the emptied segments are dropped at the commit."""
+    segments = ix._segments()
+    if len(segments) <= MAX_SEGMENTS:
+        return set()
+    live = sum(segment.doc_count() for segment in segments)
+    small = {s.segment_id() for s in segments if s.doc_count() < live * SMALL_SEGMENT}
+    if len(small) < 2:
+        return set()
+    sources: set[str] = set()
+    with ix.reader() as reader:
+        for leaf, _ in reader.leaf_readers():
+            if leaf.segment().segment_id() in small:
+                sources.update(source for (source,) in column_rows(leaf, ("source",)))
+    return sources
 
 
 class _Listing:

@@ -503,3 +503,29 @@ def test_failed_update_leaves_the_last_commit(
     assert not leftovers and _segments(ix) == 1  # the half-written segment's file removed
     monkeypatch.undo()
     assert sync_index(corpus, ix).added == 1
+
+
+def test_many_updates_fold_their_small_segments_into_one(
+    write_corpus: WriteCorpus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(index_module, "MAX_SEGMENTS", 3)
+    corpus = write_corpus(_pages())
+    ix = tmp_path / "ix"
+    sync_index(corpus, ix)
+    pages = sorted((corpus / "www.focal.ca/en/pub").glob("*.txt"))
+    counts = []
+    for n, page in enumerate(pages[:5]):
+        page.write_text(focal_page(f"River notes {n}", "Ada Moss", [f"Crates of spice {n}."]))
+        report = sync_index(corpus, ix)
+        assert (report.updated, report.added, report.removed) == (1, 0, 0)
+        counts.append(_segments(ix))
+    # Segments accumulate to the limit, then the next update reads the small ones'
+    # files again into its own segment: the first build's and that one remain.
+    assert counts == [2, 3, 4, 2, 3]
+    fresh = tmp_path / "fresh"
+    sync_index(corpus, fresh)
+    with index_module.open_index(ix) as a, index_module.open_index(fresh) as b:
+        with a.whoosh.searcher() as sa, b.whoosh.searcher() as sb:
+            live = sorted((d["id"], d["body"]) for d in sa.all_stored_fields())
+            assert live == sorted((d["id"], d["body"]) for d in sb.all_stored_fields())
+    assert any("spice 4" in body for _, body in live)
