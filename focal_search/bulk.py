@@ -1,4 +1,4 @@
-"""The bulk writer: a full rebuild analysed in worker processes, written as one segment.
+"""The bulk writer: new articles analysed in worker processes, written as one segment.
 
 Whoosh's writer spends most of a build on per-posting Python work: pickling each
 term's positions, a pool of posting tuples sorted and spilled in pickled runs, then
@@ -14,9 +14,11 @@ by chunks of terms with array operations and written as FA1 posting lists
 above the final index: the compound segment is written in place as the build goes
 (stored fields, then posting lists, then the term index), and each piece of a run
 is deleted once read. The index holds the same content as one written by Whoosh's
-writer, document for document (tests/test_bulk.py); only a full rebuild into a fresh
-generation folder uses this writer, so a kill at any moment leaves the previous
-generation live."""
+writer, document for document (tests/test_bulk.py). A full rebuild writes into a fresh
+generation folder, so a kill at any moment leaves the previous generation live; an
+update (``write_changes``) adds its segment to the live generation beside Whoosh's
+writer, which does the deletions, and commits through Whoosh's atomic table of
+contents, so a kill leaves the last commit."""
 
 from __future__ import annotations
 

@@ -8,7 +8,8 @@ Layout of an index folder::
 
 A full rebuild writes a new generation beside the live one and switches CURRENT to
 it, so readers never see a half-built index. An incremental sync updates the live
-generation in place through Whoosh's own atomic commits.
+generation in place through Whoosh's own atomic commits (its new articles written by
+the bulk writer, bulk.py).
 """
 
 from __future__ import annotations
