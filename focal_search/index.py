@@ -309,7 +309,7 @@ def _rebuild(corpus: Path, folder: Path, callbacks: _Callbacks) -> SyncReport:
         report.articles, duplicates = _counts(ix)
         _save_manifest(new_gen, ix, indexed)
         _save_skips(new_gen, skips)
-        listing = _Listing.after(files, ix.latest_generation(), indexed, skips, report)
+        listing = _Listing.after(files, ix.latest_generation(), indexed.total(), skips, report)
         ix.close()
         _write_meta(new_gen, corpus, created=True, duplicates=duplicates, listing=listing)
         _switch_to(folder, new_gen)
@@ -362,12 +362,12 @@ def _update(corpus: Path, folder: Path, generation: Path, callbacks: _Callbacks)
             _save_skips(generation, skips)
         if recorded is not None and ix.latest_generation() == commit:
             # Nothing was committed: the counts are those of the last run.
-            report.articles = sum(map(indexed.articles, indexed))
+            report.articles = indexed.total()
             duplicates = int(meta.get("duplicates", 0))
         else:
             report.articles, duplicates = _counts(ix)
             _save_manifest(generation, ix, indexed)
-        listing = _Listing.after(files, ix.latest_generation(), indexed, skips, report)
+        listing = _Listing.after(files, ix.latest_generation(), indexed.total(), skips, report)
     finally:
         ix.close()
     _write_meta(generation, corpus, created=False, duplicates=duplicates, listing=listing)
@@ -425,7 +425,7 @@ class _Listing:
     def after(
         files: Sequence[CorpusFile],
         commit: int,
-        indexed: Mapping[str, _Source],
+        articles: int,
         skips: dict[str, _Skip],
         report: SyncReport,
     ) -> dict[str, Any] | None:
@@ -433,12 +433,6 @@ class _Listing:
         next time (it could not be opened), which a same listing would not show."""
         if report.retry:
             return None
-        if isinstance(indexed, _SpooledManifest):
-            articles = indexed.articles
-        elif isinstance(indexed, _Manifest):
-            articles = sum(map(indexed.articles, indexed))
-        else:
-            articles = sum(len(source.ids) for source in indexed.values())
         return {
             "digest": _Listing.digest(files),
             "commit": commit,
@@ -547,6 +541,10 @@ class _Manifest(MutableMapping[str, _Source]):
         entry = self._entries[source]
         return 1 if isinstance(entry, str) else len(entry[1])
 
+    def total(self) -> int:
+        """Articles of every source."""
+        return sum(map(self.articles, self._entries))
+
     def recorded(self) -> dict[str, str | list[Any]]:
         return self._entries
 
@@ -560,14 +558,14 @@ class _SpooledManifest(MutableMapping[str, _Source]):
         self._path = path
         self._file = path.open("w", encoding="utf-8")
         self._count = 0
-        self.articles = 0  # recorded so far
+        self._articles = 0
 
     def __setitem__(self, source: str, value: _Source) -> None:
         entry = json.dumps(_recorded(source, value), ensure_ascii=False)
         separator = ", " if self._count else ""
         self._file.write(f"{separator}{json.dumps(source, ensure_ascii=False)}: {entry}")
         self._count += 1
-        self.articles += len(value.ids)
+        self._articles += len(value.ids)
 
     def __getitem__(self, source: str) -> _Source:
         raise KeyError(source)  # written out: see the class's note
@@ -580,6 +578,10 @@ class _SpooledManifest(MutableMapping[str, _Source]):
 
     def __len__(self) -> int:
         return self._count
+
+    def total(self) -> int:
+        """Articles of every source recorded so far."""
+        return self._articles
 
     def save(self, path: Path, commit: int) -> None:
         """Write the manifest file (as ``_save_manifest`` does) from the spool."""
