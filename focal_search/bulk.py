@@ -45,8 +45,8 @@ from whoosh.filedb.structfile import StructFile
 from whoosh.system import pack_ushort
 
 from .analysis import WORD, FoldingAnalyzer
-from .bulkcodec import encode_terms
-from .codec import CompactTermIndex, FocalFieldWriter
+from .bulkcodec import encode_terms, term_infos
+from .codec import CompactTermIndex, FocalFieldWriter, encode_parts, position_gaps
 from .extract import CannotOpen, CorpusFile, ReadLog, SkipFile, language
 from .extract.failures import guarded
 
@@ -669,6 +669,41 @@ class _SortedField:
             cost = cost + s["pbounds"].take(self.at, end + 1)
         return max(1, int(np.searchsorted(cost - cost[0], budget, side="right")) - 1)
 
+    def next_cost(self) -> int:
+        """Postings plus positions of the next term (read ahead)."""
+        s = self.streams
+        cost = s["bounds"].take(self.at, self.at + 2)
+        if "pbounds" in s:
+            cost = cost + s["pbounds"].take(self.at, self.at + 2)
+        return int(cost[1] - cost[0])
+
+    def take_slices(self, budget: int) -> Iterator[dict[str, NDArray[Any]]]:
+        """Consume the next term (read ahead), its postings by slices of about
+        ``budget`` postings plus positions (a posting is never split), with the
+        arrays of ``take`` less ``df`` and ``npos``."""
+        t0 = self.at
+        self.pending, self.at = self.pending[1:], t0 + 1
+        s = self.streams
+        a, b = (int(x) for x in s["bounds"].take(t0, t0 + 2))
+        p = int(s["pbounds"].take(t0, t0 + 2)[0]) if "counts" in s else 0
+        while a < b:
+            end = min(b, a + max(1, budget))
+            out: dict[str, NDArray[Any]] = {}
+            if "counts" in s:
+                counts = s["counts"].take(a, end)
+                cost = np.cumsum(counts, dtype=np.int64) + np.arange(1, len(counts) + 1)
+                end = a + max(1, int(np.searchsorted(cost, budget, side="right")))
+                out["counts"] = counts = counts[: end - a]
+                q = p + int(counts.sum(dtype=np.int64))
+                out["positions"] = s["positions"].take(p, q)
+                p = q
+            out["docs"] = s["docs"].take(a, end).astype(np.int64) + self.docbase
+            out["lbytes"] = s["lbytes"].take(a, end)
+            if "weights" in s:
+                out["weights"] = s["weights"].take(a, end)
+            yield out
+            a = end
+
     def take(self, count: int) -> tuple[list[bytes], dict[str, NDArray[Any]]]:
         """Consume the next ``count`` terms: them, and their postings' arrays (plus
         ``df``, postings per term, and ``npos``, positions per term)."""
@@ -1197,6 +1232,16 @@ def _write_field(writer: Any, fieldobj: Any, sources: list[_SortedField]) -> Non
         windows = [src.ahead(ahead) for src in sources]
         if not any(windows):
             return
+        # A term longer than a chunk (a common word: 13M positions at 1M pages) is
+        # written on its own, by slices: in a chunk, each of its positions cost
+        # about 100 bytes of temporary arrays, the largest memory of a build.
+        first = min(w[0] for w in windows if w)
+        holders = [src for src, w in zip(sources, windows, strict=True) if w and w[0] == first]
+        if sum(src.next_cost() for src in holders) > _CHUNK_COST:
+            _write_long_term(writer, first, holders, boost)
+            for src in holders:
+                src.release()
+            continue
         # Each run offers the terms that fit its share of the budget; the chunk takes
         # every term up to the smallest last term offered by a run that has more to
         # come (no run can hold a term before it that is left for a later chunk).
@@ -1255,9 +1300,49 @@ def _write_chunk(
     blob, sizes, infos = encode_terms(
         bounds, docs, weights.astype(np.float64), lbytes, counts, positions
     )
+    _add_terms(writer, terms, [blob.tobytes()], sizes, infos)
+
+
+_SLICE_COST = 1 << 20  # postings plus positions of a long term read at a time
+
+
+def _write_long_term(writer: Any, term: bytes, sources: list[_SortedField], boost: float) -> None:
+    """One term's postings, from each run in turn (their documents ascend from run
+    to run), read by slices: its positions are kept only as gaps, in the narrowest
+    type each slice allows, until they are written."""
+    docs, lbytes, weights, counts, gaps = [], [], [], [], []
+    for src in sources:
+        for part in src.take_slices(_SLICE_COST):
+            docs.append(part["docs"])
+            lbytes.append(part["lbytes"])
+            if "counts" in part:
+                c = part["counts"].astype(np.int64)
+                counts.append(c)
+                g = position_gaps(part["positions"].astype(np.int64), c)
+                gaps.append(g.astype(np.min_scalar_type(int(g.max(initial=0)))))
+            else:
+                weights.append(part["weights"])
+    all_docs, all_lbytes = np.concatenate(docs), np.concatenate(lbytes)
+    all_counts = np.concatenate(counts) if counts else None
+    if all_counts is not None:
+        all_weights = all_counts * boost
+    else:
+        all_weights = np.concatenate(weights).astype(np.float64)
+    parts = encode_parts(all_docs, all_weights, all_counts, gaps if counts else None)
+    size = sum(map(len, parts))
+    infos = term_infos(np.array([0, len(all_docs)]), all_docs, all_weights, all_lbytes)
+    _add_terms(writer, [term], parts, np.array([size], np.int64), infos)
+
+
+def _add_terms(
+    writer: Any, terms: list[bytes], data: list[bytes], sizes: NDArray[np.int64], infos: Any
+) -> None:
+    """Write the posting lists of ``terms`` (``data``, ``sizes`` bytes each, in
+    order) and their rows of the term index."""
     postfile = writer._postfile  # Whoosh internals, pinned version (whoosh3==3.54.0)
     base = postfile.tell()
-    postfile.write(blob.tobytes())
+    for part in data:
+        postfile.write(part)
     infos["offset"] = base + np.cumsum(sizes) - sizes
     infos["length"] = sizes
     rows = infos.tobytes()

@@ -151,14 +151,23 @@ def encode_terms(
             floats=(code[term] == _W_FLOAT)[stored],
         )
 
-    infos = np.zeros(nterms, TERM_INFO)
+    return out, sizes, term_infos(bounds, docs, weights, lbytes)
+
+
+def term_infos(
+    bounds: NDArray[Any], docs: NDArray[np.int64], weights: NDArray[Any], lbytes: NDArray[np.uint8]
+) -> NDArray[Any]:
+    """The statistics of consecutive terms (as in ``encode_terms``) that W3's term
+    info records (``TERM_INFO``; offset and length left for the caller)."""
+    starts = np.asarray(bounds[:-1], np.int64)
+    infos = np.zeros(len(starts), TERM_INFO)
     infos["weight"] = np.add.reduceat(weights, starts)
-    infos["df"] = df
+    infos["df"] = np.diff(bounds)
     known = np.where(lbytes > 0, lbytes.astype(np.int64), 256)
     minlen = np.minimum.reduceat(known, starts)
     infos["minlen"] = np.where(minlen == 256, 0, minlen)
     infos["maxlen"] = np.maximum.reduceat(lbytes, starts)
-    infos["maxweight"] = wmax
+    infos["maxweight"] = np.maximum.reduceat(weights, starts)
     infos["minid"] = docs[starts]
     infos["maxid"] = docs[np.asarray(bounds[1:], np.int64) - 1]
-    return out, sizes, infos
+    return infos

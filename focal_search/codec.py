@@ -65,16 +65,48 @@ def encode_postings(ids: Any, weights: Any, counts: Any = None, positions: Any =
     (ascending within each posting) in one flat sequence."""
     import numpy as np
 
+    gaps = None
+    if counts is not None:
+        counts = np.asarray(counts, dtype=np.int64)
+        flat = np.asarray(positions, dtype=np.int64)
+        if flat.size != int(counts.sum()):
+            raise ValueError("the positions do not match their counts")
+        gaps = [position_gaps(flat, counts)]
+    return b"".join(encode_parts(ids, weights, counts, gaps))
+
+
+def position_gaps(flat: Any, counts: Any) -> Any:
+    """Gaps between the positions of each posting (``counts[i]`` each, flat), the
+    first of each from 0: what FA1 stores."""
+    import numpy as np
+
+    n = len(counts)
+    gaps = np.diff(flat, prepend=0)
+    starts = np.zeros(n, dtype=np.int64)
+    np.cumsum(counts[:-1], out=starts[1:])
+    firsts = starts[counts > 0]
+    gaps[firsts] = flat[firsts]
+    if flat.size and int(gaps.min()) < 0:
+        raise ValueError("positions must be ascending within a posting")
+    return gaps
+
+
+def encode_parts(ids: Any, weights: Any, counts: Any = None, gaps: Any = None) -> list[bytes]:
+    """``encode_postings`` with the positions given as their gaps (``position_gaps``),
+    in consecutive parts of any integer type, and the bytes returned in parts: a
+    long list is encoded without all its positions in one array of 8-byte ints."""
+    import numpy as np
+
     ids = np.asarray(ids, dtype=np.int64)
     weights = np.asarray(weights, dtype=np.float64)
     n = int(ids.size)
     if n == 0 or weights.size != n:
         raise ValueError("a posting list needs one weight per document number")
-    gaps = np.diff(ids, prepend=0)
-    if ids[0] < 0 or (n > 1 and int(gaps[1:].min()) <= 0):
+    id_gaps = np.diff(ids, prepend=0)
+    if ids[0] < 0 or (n > 1 and int(id_gaps[1:].min()) <= 0):
         raise ValueError("document numbers must be ascending")
-    id_width = _width(int(gaps.max()))
-    parts = [_packed(gaps, id_width)]
+    id_width = _width(int(id_gaps.max()))
+    parts = [b"", _packed(id_gaps, id_width)]
     count_width = pos_width = 0
     if counts is not None:
         counts = np.asarray(counts, dtype=np.int64)
@@ -93,20 +125,11 @@ def encode_postings(ids: Any, weights: Any, counts: Any = None, positions: Any =
         code = _W_FLOAT
         parts.append(weights.astype("<f4").tobytes())
     if counts is not None:
-        flat = np.asarray(positions, dtype=np.int64)
-        if flat.size != int(counts.sum()):
-            raise ValueError("the positions do not match their counts")
-        pos_gaps = np.diff(flat, prepend=0)
-        starts = np.zeros(n, dtype=np.int64)
-        np.cumsum(counts[:-1], out=starts[1:])
-        firsts = starts[counts > 0]
-        pos_gaps[firsts] = flat[firsts]  # each posting's positions start from 0
-        if flat.size and int(pos_gaps.min()) < 0:
-            raise ValueError("positions must be ascending within a posting")
-        pos_width = _width(int(pos_gaps.max())) if flat.size else 1
-        parts.append(_packed(pos_gaps, pos_width))
-    header = _HEADER.pack(n, id_width, code, count_width, pos_width)
-    return MAGIC + header + b"".join(parts)
+        sized = [g for g in gaps or () if len(g)]
+        pos_width = _width(max(int(g.max()) for g in sized)) if sized else 1
+        parts += [_packed(g, pos_width) for g in sized]
+    parts[0] = MAGIC + _HEADER.pack(n, id_width, code, count_width, pos_width)
+    return parts
 
 
 _TYPECODES = {1: "B", 2: "H", 4: "I"}

@@ -181,9 +181,30 @@ def test_bulk_build_in_workers_with_merged_runs_equals_whoosh_build(
         real_spill(builder)
 
     monkeypatch.setattr(bulk._Builder, "spill", counted)
+    # Terms longer than a chunk are written on their own, read by slices.
+    monkeypatch.setattr(bulk, "_SLICE_COST", 7)
+    long_terms: list[tuple[bytes, int]] = []
+    real_long = bulk._write_long_term
+
+    def long_term(writer: Any, term: bytes, sources: list[Any], boost: float) -> None:
+        long_terms.append((term, len(sources)))
+        real_long(writer, term, sources, boost)
+
+    monkeypatch.setattr(bulk, "_write_long_term", long_term)
+    slices: list[int] = []
+    real_slices = bulk._SortedField.take_slices
+
+    def sliced(source: Any, budget: int) -> Any:
+        for part in real_slices(source, budget):
+            slices.append(len(part["docs"]))
+            yield part
+
+    monkeypatch.setattr(bulk._SortedField, "take_slices", sliced)
     whoosh, built, a, b = _build_both(corpus, tmp_path, monkeypatch)
     assert built == whoosh
     assert len(spills) >= 3 and _segments(b) == 1
+    # Some long terms came from several runs, and some runs' share in several slices.
+    assert any(runs > 1 for _, runs in long_terms) and len(slices) > len(long_terms)
     _assert_same(a, b)
     assert multiprocessing.active_children() == []
 

@@ -18,7 +18,9 @@ from focal_search.codec import (
     FocalCodec,
     TermArrays,
     decode_postings,
+    encode_parts,
     encode_postings,
+    position_gaps,
     read_term_arrays,
     use_focal_codec,
 )
@@ -352,3 +354,28 @@ def test_short_lists_encode_to_the_same_bytes_without_numpy() -> None:
         encode_small([1], [1.0], [2], [5, 4])  # positions going back
     with pytest.raises(ValueError):
         encode_small([1], [1.0], [2], [5])  # fewer positions than counted
+
+
+def test_positions_given_as_gaps_in_parts_encode_to_the_same_bytes() -> None:
+    # A long term is written from its positions' gaps in parts (slices of its
+    # postings), each in its own narrow type: the bytes are encode_postings's.
+    rng = np.random.default_rng(3)
+    n = 300
+    ids = np.sort(rng.choice(100_000, n, replace=False))
+    counts = rng.integers(1, 40, n)
+    spans = np.repeat([200, 70_000, 2**20], [91, 159, 50])  # gaps of 1, 2 and 4 bytes
+    flat = np.concatenate(
+        [
+            np.sort(rng.choice(int(s), int(c), replace=False))
+            for s, c in zip(spans, counts, strict=True)
+        ]
+    )
+    whole = encode_postings(ids, counts * 1.0, counts, flat)
+    cuts = [0, 1, 90, 91, 250, n]
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    parts = []
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        g = position_gaps(flat[starts[a] : starts[b]], counts[a:b])
+        parts.append(g.astype(np.min_scalar_type(int(g.max()))))
+    assert {p.dtype.itemsize for p in parts} == {1, 2, 4}
+    assert b"".join(encode_parts(ids, counts * 1.0, counts, parts)) == whole
