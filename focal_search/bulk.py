@@ -1068,9 +1068,7 @@ class _FieldWriter(FocalFieldWriter):
         if self._rows is not None:
             self._rows.add(keys, rows, size)
             return
-        add = self._tindex.add
-        for t, key in enumerate(keys):
-            add(key, rows[t * size : (t + 1) * size])
+        self._tindex.add_many(keys, rows, size)
 
     def close(self) -> None:
         if self._rows is None or self._compound is None:
@@ -1083,8 +1081,7 @@ class _FieldWriter(FocalFieldWriter):
         tindex = CompactTermIndex.adopt(OrderedHashWriter(self._compound.part(name)))
         tindex.extras = self._rows.extras
         for keys, rows, size in self._rows.replay():
-            for t, key in enumerate(keys):
-                tindex.add(key, rows[t * size : (t + 1) * size])
+            tindex.add_many(keys, rows, size)
         tindex.close()
         self.is_closed = True
 
@@ -1215,9 +1212,9 @@ def _length_bytes(lengths: NDArray[Any]) -> NDArray[np.uint8]:
     return table[inverse.reshape(-1)]
 
 
-_CHUNK_TERMS = 400_000  # terms read ahead (shared by the runs), to choose a chunk from
+_CHUNK_TERMS = 100_000  # terms read ahead (shared by the runs), to choose a chunk from
 _MIN_CHUNK_TERMS = 256
-_CHUNK_COST = 1_000_000  # postings plus positions merged and encoded at a time
+_CHUNK_COST = 500_000  # postings plus positions merged and encoded at a time (~100 B each)
 
 
 def _write_field(writer: Any, fieldobj: Any, sources: list[_SortedField]) -> None:

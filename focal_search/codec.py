@@ -603,6 +603,51 @@ class CompactTermIndex(filetables.OrderedHashWriter):  # type: ignore[misc]  # u
         self.hashes.append(int.from_bytes(md5(key, usedforsecurity=False).digest()[12:], "big"))
         self.lastkey = key
 
+    def add_many(self, keys: list[bytes], rows: bytes, size: int) -> None:
+        """``add`` for ascending ``keys`` with values of ``size`` bytes each
+        (``rows``, in order), in one write: a rebuild's dictionary has millions of
+        terms, and adding them one by one was a twentieth of a build, at its end."""
+        import numpy as np
+
+        n = len(keys)
+        if not n:
+            return
+        if keys[0] <= self.lastkey or any(a >= b for a, b in zip(keys, keys[1:], strict=False)):
+            raise ValueError("keys must increase")
+        if len(rows) != n * size:
+            raise ValueError("one row of the given size per key")
+        klens = np.fromiter(map(len, keys), np.int64, n)
+        records = _KEY_VALUE_LENGTHS.size + klens + size
+        at = np.cumsum(records) - records  # each record, from the first
+        out = np.empty(int(records.sum()), np.uint8)
+        lengths = np.empty((n, 2), ">i4")
+        lengths[:, 0], lengths[:, 1] = klens, size
+        out[at[:, None] + np.arange(8)] = lengths.view(np.uint8).reshape(n, 8)
+        key_at = at + 8
+        kstarts = np.cumsum(klens) - klens
+        out[np.repeat(key_at - kstarts, klens) + np.arange(int(klens.sum()))] = np.frombuffer(
+            b"".join(keys), np.uint8
+        )
+        if size:
+            value_at = np.repeat(key_at + klens, size) + np.tile(np.arange(size), n)
+            out[value_at] = np.frombuffer(rows, np.uint8)
+        positions = self.dbfile.tell() + at
+        index = self.index  # a GrowableArray: its type grows to the largest position
+        last = int(positions[-1])
+        if isinstance(index.array, list):
+            index.array.extend(positions.tolist())
+        else:
+            try:
+                array(index.array.typecode, [last])
+            except OverflowError:
+                index._retype(last)
+            index.array.frombytes(positions.astype(index.array.typecode).tobytes())
+        self.dbfile.write(out.data)
+        self.hashes.extend(
+            int.from_bytes(md5(key, usedforsecurity=False).digest()[12:], "big") for key in keys
+        )
+        self.lastkey = keys[-1]
+
     def _write_hashes(self) -> None:
         # HashWriter._write_hashes: 256 open-addressing tables, keys in order of
         # addition, probing forward; an empty slot is (0, 0).

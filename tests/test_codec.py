@@ -274,10 +274,11 @@ def test_lists_without_numpy_read_the_same() -> None:
         assert [lists.positions(r) for r in range(n)] == [arrays.positions(r) for r in range(n)]
 
 
-@pytest.mark.parametrize("count", [0, 1, 7, 3000])
-def test_compact_term_index_writes_whooshs_bytes(count: int) -> None:
+@pytest.mark.parametrize(("count", "size"), [(0, 4), (1, 4), (7, 0), (3000, 4), (3000, 40)])
+def test_compact_term_index_writes_whooshs_bytes(count: int, size: int) -> None:
     """The term dictionary writer that keeps (hash, position) in arrays writes the
-    very bytes of Whoosh's OrderedHashWriter, and Whoosh reads every key back."""
+    very bytes of Whoosh's OrderedHashWriter, key by key or in batches (positions
+    past 2**16 when the values are long), and Whoosh reads every key back."""
     from io import BytesIO
 
     from whoosh.filedb.filetables import OrderedHashReader, OrderedHashWriter
@@ -293,21 +294,36 @@ def test_compact_term_index_writes_whooshs_bytes(count: int) -> None:
         def close(self) -> None:  # StructFile.close closes it: keep the bytes
             self.kept = self.getvalue()
 
-    def write(compact: bool) -> bytes:
+    def value(n: int) -> bytes:
+        return n.to_bytes(size, "big") if size else b""
+
+    def write(how: str) -> bytes:
         buf = Kept()
         writer = OrderedHashWriter(StructFile(buf))
-        if compact:
+        if how != "whoosh":
             writer = CompactTermIndex.adopt(writer)
         writer.extras["fieldmap"] = {"body": 0}
-        for n, key in enumerate(keys):
-            writer.add(key, n.to_bytes(4, "big"))
+        if how == "batches":
+            cuts = sorted({0, len(keys), *rng.sample(range(len(keys) + 1), min(5, len(keys)))})
+            for a, b in zip(cuts, cuts[1:], strict=False):
+                writer.add_many(keys[a:b], b"".join(map(value, range(a, b))), size)
+        else:
+            for n, key in enumerate(keys):
+                writer.add(key, value(n))
         writer.close()
         return buf.kept
 
-    data = write(compact=True)
-    assert data == write(compact=False)
+    data = write("whoosh")
+    assert write("compact") == data
+    assert write("batches") == data
     reader = OrderedHashReader(BufferFile(memoryview(data)), len(data))
-    assert [int.from_bytes(reader[k], "big") for k in keys] == list(range(len(keys)))
+    if size:
+        assert [int.from_bytes(reader[k], "big") for k in keys] == list(range(len(keys)))
+    if keys:
+        later = CompactTermIndex.adopt(OrderedHashWriter(StructFile(BytesIO())))
+        later.add_many(keys[-1:], value(0), size)
+        with pytest.raises(ValueError):
+            later.add_many(keys[:1], value(0), size)  # keys must increase
     used = OrderedHashWriter(StructFile(BytesIO()))
     used.add(b"a", b"")
     with pytest.raises(ValueError):
