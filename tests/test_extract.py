@@ -182,3 +182,21 @@ def test_mirror_page_gets_url_date_and_language() -> None:
     a = parse(page("T", "Jane Doe", ["Body."]), id="www.focal.ca/fr/pub/433-april-2011-x.txt")
     assert a.url == "http://www.focal.ca/fr/pub/433-april-2011-x"
     assert (a.date, a.year, a.lang) == ("2011-04", 2011, "fr")
+
+
+def test_a_file_read_whole_even_when_it_changed_size_since_it_was_listed(tmp_path: Path) -> None:
+    from focal_search.extract import CorpusFile, ReadLog, load_source
+
+    path = tmp_path / "note.txt"
+    first = ["The smart border opened in 2002."]
+    path.write_text(page("Border Notes", "Ann Lee", first), encoding="utf-8")
+    listed = CorpusFile(str(path), "note.txt", path.stat().st_size, path.stat().st_mtime_ns)
+    later = "A later paragraph on trade and energy. " * 40 + "It ends with NORAD."
+    longer = page("Border Notes", "Ann Lee", [*first, later])
+    path.write_text(longer, encoding="utf-8")  # grew since it was listed
+    _, articles = load_source(listed, ReadLog())
+    (article,) = list(articles)
+    assert "NORAD" in article.body
+    path.write_text(page("Short", None, ["Trade."]), encoding="utf-8")  # and when it shrank
+    _, articles = load_source(listed, ReadLog())
+    assert [a.title for a in articles] == ["Short"]

@@ -288,7 +288,11 @@ def _read_bytes(file: CorpusFile) -> bytes:
             f"{MAX_FILE_BYTES // (1024 * 1024)} MB)"
         )
     with _open(file) as fh:
-        return fh.read(MAX_FILE_BYTES + 1)
+        # Sized by the listing: read(limit) allocates the whole limit, 16 MB a file.
+        data = fh.read(file.size + 1)
+        if len(data) > file.size:  # it grew since it was listed
+            data += fh.read(MAX_FILE_BYTES + 1 - len(data))
+        return data
 
 
 def _hash_file(file: CorpusFile) -> str:
