@@ -44,7 +44,7 @@ from whoosh.codec import whoosh3
 from whoosh.filedb.structfile import StructFile
 from whoosh.system import pack_ushort
 
-from .analysis import WORD, FoldingAnalyzer
+from .analysis import FoldingAnalyzer, split_words
 from .bulkcodec import encode_terms, term_infos
 from .codec import CompactTermIndex, FocalFieldWriter, encode_parts, position_gaps
 from .extract import CannotOpen, CorpusFile, ReadLog, SkipFile, language
@@ -262,7 +262,7 @@ class _Collector:
         if type(fieldobj.format) is self.positions_type and isinstance(value, str):
             analyzer = fieldobj.analyzer
             if type(analyzer) is FoldingAnalyzer:
-                words = WORD.findall(value)
+                words = split_words(value)
             else:
                 words = [t.text for t in analyzer(value, positions=True, mode="index")]
             if words:

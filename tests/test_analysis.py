@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from focal_search.analysis import (
     LANGUAGES,
+    WORD,
     is_stop_term,
     name_analyzer,
+    split_words,
     stop_words,
     text_analyzer,
 )
@@ -128,3 +132,19 @@ def test_kept_stop_terms_are_those_the_analyzer_gives(lang: str) -> None:
 
     # If this fails, a stop list or an analyzer changed: `python -m focal_search.analysis`.
     assert STOP_TERMS[lang] == computed_stop_terms(lang)
+
+
+# Letters, digits, marks, the pattern's own punctuation and every kind of space.
+_TRICKY = "aZé9_’'.s\u0301\u0660\u00b2\u2160 \t\n\x1c\u00a0\u2028\u3000-,İß"
+
+
+@settings(max_examples=400)
+@given(st.text(alphabet=st.sampled_from(_TRICKY) | st.characters(), max_size=60))
+def test_split_words_equals_the_word_pattern(text: str) -> None:
+    assert split_words(text) == WORD.findall(text)
+
+
+def test_split_words_keeps_abbreviations_and_possessives() -> None:
+    text = "The U.S. and Canada’s smart_border, l’élection (2004)... NORAD's 2nd."
+    assert split_words(text) == WORD.findall(text)
+    assert "U.S" in split_words(text) and "Canada’s" in split_words(text)
