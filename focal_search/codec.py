@@ -605,17 +605,24 @@ class CompactTermIndex(filetables.OrderedHashWriter):  # type: ignore[misc]  # u
 
     def add_many(self, keys: list[bytes], rows: bytes, size: int) -> None:
         """``add`` for ascending ``keys`` with values of ``size`` bytes each
-        (``rows``, in order), in one write: a rebuild's dictionary has millions of
-        terms, and adding them one by one was a twentieth of a build, at its end."""
-        import numpy as np
-
-        n = len(keys)
-        if not n:
+        (``rows``, in order), with array operations by batches: a rebuild's
+        dictionary has millions of terms, and adding them one by one was a
+        twentieth of a build, at its end."""
+        if not keys:
             return
         if keys[0] <= self.lastkey or any(a >= b for a, b in zip(keys, keys[1:], strict=False)):
             raise ValueError("keys must increase")
-        if len(rows) != n * size:
+        if len(rows) != len(keys) * size:
             raise ValueError("one row of the given size per key")
+        step = _ADD_BATCH  # bounds the temporaries: about 1 KB a key
+        for at in range(0, len(keys), step):
+            self._add_batch(keys[at : at + step], rows[at * size : (at + step) * size], size)
+        self.lastkey = keys[-1]
+
+    def _add_batch(self, keys: list[bytes], rows: bytes, size: int) -> None:
+        import numpy as np
+
+        n = len(keys)
         klens = np.fromiter(map(len, keys), np.int64, n)
         records = _KEY_VALUE_LENGTHS.size + klens + size
         at = np.cumsum(records) - records  # each record, from the first
@@ -646,7 +653,6 @@ class CompactTermIndex(filetables.OrderedHashWriter):  # type: ignore[misc]  # u
         self.hashes.extend(
             int.from_bytes(md5(key, usedforsecurity=False).digest()[12:], "big") for key in keys
         )
-        self.lastkey = keys[-1]
 
     def _write_hashes(self) -> None:
         # HashWriter._write_hashes: 256 open-addressing tables, keys in order of
@@ -670,6 +676,7 @@ class CompactTermIndex(filetables.OrderedHashWriter):  # type: ignore[misc]  # u
 
 
 _KEY_VALUE_LENGTHS = struct.Struct("!ii")  # filetables._lengths
+_ADD_BATCH = 8192  # keys added at a time by add_many
 _HASH_POINTER = struct.Struct("!Iq")  # filetables._pointer
 
 

@@ -275,7 +275,9 @@ def test_lists_without_numpy_read_the_same() -> None:
 
 
 @pytest.mark.parametrize(("count", "size"), [(0, 4), (1, 4), (7, 0), (3000, 4), (3000, 40)])
-def test_compact_term_index_writes_whooshs_bytes(count: int, size: int) -> None:
+def test_compact_term_index_writes_whooshs_bytes(
+    count: int, size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The term dictionary writer that keeps (hash, position) in arrays writes the
     very bytes of Whoosh's OrderedHashWriter, key by key or in batches (positions
     past 2**16 when the values are long), and Whoosh reads every key back."""
@@ -284,6 +286,7 @@ def test_compact_term_index_writes_whooshs_bytes(count: int, size: int) -> None:
     from whoosh.filedb.filetables import OrderedHashReader, OrderedHashWriter
     from whoosh.filedb.structfile import BufferFile, StructFile
 
+    from focal_search import codec
     from focal_search.codec import CompactTermIndex
 
     rng = random.Random(count)
@@ -304,6 +307,7 @@ def test_compact_term_index_writes_whooshs_bytes(count: int, size: int) -> None:
             writer = CompactTermIndex.adopt(writer)
         writer.extras["fieldmap"] = {"body": 0}
         if how == "batches":
+            monkeypatch.setattr(codec, "_ADD_BATCH", 7)  # each call in several batches
             cuts = sorted({0, len(keys), *rng.sample(range(len(keys) + 1), min(5, len(keys)))})
             for a, b in zip(cuts, cuts[1:], strict=False):
                 writer.add_many(keys[a:b], b"".join(map(value, range(a, b))), size)
