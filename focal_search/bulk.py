@@ -1224,9 +1224,14 @@ def _write_field(writer: Any, fieldobj: Any, sources: list[_SortedField]) -> Non
     from bisect import bisect_right
 
     boost = float(fieldobj.format.field_boost)
+    # Terms each run reads ahead. A run whose window ends a chunk too early reads
+    # further: where runs hold terms apart (ids, URLs and dates follow the
+    # documents), one run at a time takes part, and chunks of a few hundred terms
+    # over hundreds of runs made merging a million pages' ids take minutes.
+    base = max(_MIN_CHUNK_TERMS, _CHUNK_TERMS // len(sources))
+    wants = [base] * len(sources)
     while True:
-        ahead = max(_MIN_CHUNK_TERMS, _CHUNK_TERMS // len(sources))
-        windows = [src.ahead(ahead) for src in sources]
+        windows = [src.ahead(want) for src, want in zip(sources, wants, strict=True)]
         if not any(windows):
             return
         # A term longer than a chunk (a common word: 13M positions at 1M pages) is
@@ -1239,21 +1244,31 @@ def _write_field(writer: Any, fieldobj: Any, sources: list[_SortedField]) -> Non
             for src in holders:
                 src.release()
             continue
-        # Each run offers the terms that fit its share of the budget; the chunk takes
-        # every term up to the smallest last term offered by a run that has more to
-        # come (no run can hold a term before it that is left for a later chunk).
-        share = max(1, _CHUNK_COST // len(sources))
-        offered = [src.fitting(share) if w else 0 for src, w in zip(sources, windows, strict=True)]
-        more = [
-            w[n - 1]
-            for src, w, n in zip(sources, windows, offered, strict=True)
-            if w and (n < len(w) or src.more(len(w)))
-        ]
-        pivot = min(more) if more else None
-        counts = [len(w) if pivot is None else bisect_right(w, pivot) for w in windows]
-        taken = [src.take(n) for src, n in zip(sources, counts, strict=True) if n]
-        for src in sources:
-            src.release()
+        # Every term up to the frontier has been read from every run; the runs whose
+        # first term is past it take no part in this chunk. Each of the others offers
+        # the terms that fit its share of the budget; the chunk takes every term up
+        # to the smallest last term offered by a run that has more to come.
+        ends = [w[-1] for src, w in zip(sources, windows, strict=True) if w and src.more(len(w))]
+        frontier = min(ends) if ends else None
+        active = [k for k, w in enumerate(windows) if w and (frontier is None or w[0] <= frontier)]
+        share = max(1, _CHUNK_COST // len(active))
+        pivot, limiter = None, -1
+        for k in active:
+            src, w = sources[k], windows[k]
+            n = src.fitting(share)
+            if (n < len(w) or src.more(len(w))) and (pivot is None or w[n - 1] < pivot):
+                pivot, limiter = w[n - 1], k
+        counts = {
+            k: len(windows[k]) if pivot is None else bisect_right(windows[k], pivot) for k in active
+        }
+        taken = [sources[k].take(n) for k, n in counts.items() if n]
+        for k, n in counts.items():
+            if n:
+                sources[k].release()
+        small = sum(counts.values()) < _CHUNK_TERMS // 2
+        room = sum(map(len, windows)) < 4 * _CHUNK_TERMS  # terms held ahead stay bounded
+        if small and room and limiter >= 0 and counts[limiter] == len(windows[limiter]):
+            wants[limiter] = min(_CHUNK_TERMS, wants[limiter] * 8)  # its window was the limit
         terms = sorted(set().union(*(t for t, _ in taken)))
         rank = dict(zip(terms, count(), strict=False))
         parts = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -550,3 +551,69 @@ def test_many_updates_fold_their_small_segments_into_one(
             live = sorted((d["id"], d["body"]) for d in sa.all_stored_fields())
             assert live == sorted((d["id"], d["body"]) for d in sb.all_stored_fields())
     assert any("spice 4" in body for _, body in live)
+
+
+@pytest.mark.parametrize("layout", ["apart", "mixed"])
+def test_merging_many_runs_writes_every_term_once_in_order(
+    layout: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Runs whose terms lie apart (ids follow the documents: one run at a time takes
+    part, and reads further ahead) or mixed, merged by small chunks: every term is
+    written once, in order, with each run's postings after the runs before it."""
+    import numpy as np
+
+    from focal_search.bulkcodec import TERM_INFO
+    from focal_search.codec import decode_postings
+
+    monkeypatch.setattr(bulk, "_CHUNK_TERMS", 40)
+    monkeypatch.setattr(bulk, "_MIN_CHUNK_TERMS", 2)
+    monkeypatch.setattr(bulk, "_CHUNK_COST", 60)
+    rng = np.random.default_rng(5)
+    expected: dict[bytes, list[int]] = {}
+    sources = []
+    for run in range(30):
+        count = int(rng.integers(1, 50))
+        if layout == "apart":
+            terms = [b"id%03d-%03d" % (run, i) for i in range(count)]
+        else:
+            terms = sorted({b"w%03d" % w for w in rng.integers(0, 400, count)})
+        docbase = run * 10
+        docs, bounds = [], [0]
+        for term in terms:
+            mine = sorted(rng.choice(10, int(rng.integers(1, 4)), replace=False).tolist())
+            docs += mine
+            bounds.append(len(docs))
+            expected.setdefault(term, []).extend(d + docbase for d in mine)
+        arrays = {
+            "offsets": np.concatenate([[0], np.cumsum([len(t) for t in terms])]),
+            "blob": np.frombuffer(b"".join(terms), np.uint8),
+            "bounds": np.array(bounds),
+            "docs": np.array(docs, np.int32),
+            "lbytes": np.ones(len(docs), np.uint8),
+            "weights": np.ones(len(docs), np.float32),
+        }
+        streams = {key: bulk._Stream(a) for key, a in arrays.items()}
+        sources.append(bulk._SortedField(streams, len(terms), docbase))
+
+    class Writer:
+        _fieldid = 0
+
+        def __init__(self) -> None:
+            self._postfile = BytesIO()
+            self.rows: list[tuple[bytes, Any]] = []
+
+        def add_rows(self, keys: list[bytes], rows: bytes, size: int) -> None:
+            self.rows += zip(keys, np.frombuffer(rows, TERM_INFO), strict=True)
+
+    class Field:
+        class format:  # noqa: N801 - Whoosh's attribute name
+            field_boost = 1.0
+
+    writer = Writer()
+    bulk._write_field(writer, Field, sources)
+    data = writer._postfile.getvalue()
+    assert [key[2:] for key, _ in writer.rows] == sorted(expected)
+    for key, info in writer.rows:
+        start = int(info["offset"])
+        ids = decode_postings(data[start : start + int(info["length"])]).ids
+        assert ids.tolist() == expected[key[2:]]
