@@ -989,6 +989,7 @@ class _Builder:
                 runs = self.runs.pop(fieldname, [])
                 sources: list[_SortedField] = []
                 try:
+                    _allow_open_files(sum(len(run.pieces) for run in runs))
                     for run in runs:
                         sources.append(_SortedField.of_run(self.tempdir, run, len(runs)))
                     if fieldname in memory:
@@ -1014,6 +1015,23 @@ class _Builder:
         """Close the files left open by an error (the folder is deleted)."""
         if self.compound is not None and not self.compound.file.is_closed:
             self.compound.file.close()
+
+
+def _allow_open_files(count: int) -> None:
+    """Let ``count`` more files be open at once, raising the soft limit up to the hard
+    one: a field's merge opens every piece of every run, and a million pages make
+    several hundred runs, past the usual soft limit of 1024."""
+    try:
+        import resource
+    except ImportError:  # no such limit to raise (Windows)
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = count + 256  # the process's own files, and the segment's
+    if soft == resource.RLIM_INFINITY or soft >= want:
+        return
+    resource.setrlimit(
+        resource.RLIMIT_NOFILE, (want if hard == resource.RLIM_INFINITY else min(want, hard), hard)
+    )
 
 
 class _PerDocWriter(whoosh3.W3PerDocWriter):  # type: ignore[misc]  # whoosh is untyped

@@ -617,3 +617,21 @@ def test_merging_many_runs_writes_every_term_once_in_order(
         start = int(info["offset"])
         ids = decode_postings(data[start : start + int(info["length"])]).ids
         assert ids.tolist() == expected[key[2:]]
+
+
+def test_merge_of_more_runs_than_the_open_file_limit(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A field's merge opens every piece of every run at once: a low soft limit on
+    open files is raised (up to the hard limit) instead of failing the build."""
+    resource = pytest.importorskip("resource")
+    monkeypatch.setattr(bulk, "BUDGET_MB", 0.0005)  # a run every few files
+    monkeypatch.setattr(bulk, "_PIECE_COST", 5)  # and each in many pieces
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 48), hard))
+    try:
+        _, built, _, b = _build_both(corpus, tmp_path, monkeypatch)
+        assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] > 48
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert built.articles and _segments(b) == 1
